@@ -1,0 +1,250 @@
+"""The deploy tool: ``python -m src.database <command>``.
+
+Commands: ``deploy`` (lint, preview, deploy, verify, test the connection),
+``status`` (test the connection and describe the table), ``serve`` (run the embedded
+endpoint), ``recover`` (after a failed deployment), ``delete`` (the stack; the table
+is retained) and ``lint``. Targets: ``local`` (embedded moto endpoint, the default),
+``localstack`` or ``aws`` (boto3's standard configuration).
+
+Expected failures print one ``error:`` line to stderr and exit 1 (2 for usage
+errors); progress goes to stdout, logs to stderr (``-v`` for INFO, ``--debug`` for
+DEBUG with credentials redacted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+import sys
+import threading
+from typing import Any, Callable, Iterator, Sequence
+
+from . import redaction
+from .client import DynamoDBClient
+from .connection import Target
+from .errors import ConfigurationError, DatabaseError
+from .local_endpoint import EmbeddedEndpoint
+from .settings import PROJECT_TAG, ClientSettings, stack_name_for, table_name_for, validate_environment
+from .stack import StackDeployer
+from .template import DEFAULT_TEMPLATE, Template, expected_table, load_template
+from .verify import all_passed, verify_table
+
+logger = logging.getLogger(__name__)
+
+TARGETS = ("local", "localstack", "aws")
+
+
+def out(line: str = "") -> None:
+    """Print one line of progress to stdout, flushed so it shows while waiting."""
+    print(line, flush=True)
+
+
+def stack_tags(environment: str) -> dict[str, str]:
+    """Tags put on the stack (CloudFormation propagates them to the table too)."""
+    return {"Project": PROJECT_TAG, "Environment": environment, "DeployedBy": "vibedigest-deploy"}
+
+
+@contextlib.contextmanager
+def open_target(args: argparse.Namespace) -> Iterator[tuple[Target, str | None]]:
+    """Yield the connection target chosen on the command line and the emulator's name.
+
+    ``local`` starts the embedded endpoint for the command's duration, unless
+    ``--endpoint-url`` points at one already running (``serve``).
+    """
+    settings = ClientSettings.from_env()
+    if args.target == "aws":
+        yield Target(region=args.region, endpoint_url=args.endpoint_url, profile=args.profile, settings=settings), None
+    elif args.target == "localstack":
+        from localstack_client.config import get_service_endpoint
+
+        url = args.endpoint_url or get_service_endpoint("dynamodb") or "http://localhost:4566"
+        yield Target.local(url, args.region, settings), "localstack"
+    elif args.endpoint_url:
+        yield Target.local(args.endpoint_url, args.region, settings), "moto"
+    else:
+        with EmbeddedEndpoint() as endpoint:
+            out(f"Embedded endpoint (moto) at {endpoint.url}; its state is discarded when this command ends.")
+            yield Target.local(endpoint.url, args.region, settings), "moto"
+
+
+def _environment(args: argparse.Namespace) -> str:
+    return validate_environment(args.env)
+
+
+def deploy_and_verify(args: argparse.Namespace, template: Template, target: Target, emulator: str | None) -> bool:
+    """Deploy the stack on ``target``, verify the table and test the connection; True if all good."""
+    environment = _environment(args)
+    expected = expected_table(template, environment)
+    session = target.session()
+    deployer = StackDeployer(
+        target.client("cloudformation", session), target.client("dynamodb", session), report=out, timeout=args.timeout
+    )
+    result = deployer.deploy(
+        template,
+        stack_name=stack_name_for(environment),
+        environment=environment,
+        table_name=expected.table_name,
+        tags=stack_tags(environment),
+        execute=not args.dry_run,
+    )
+    if args.dry_run:
+        return True
+    out("Verifying the live table against the template:")
+    checks = verify_table(
+        target.client("dynamodb", session), expected, stack_outputs=result.outputs, emulator=emulator
+    )
+    for check in checks:
+        out(f"  {check}")
+    print_description(DynamoDBClient.for_target(target, environment).test_connection())
+    passed = all_passed(checks)
+    out("Deployment verified." if passed else "Deployment finished but the table does not match the template.")
+    return passed
+
+
+def print_description(description: dict[str, Any]) -> None:
+    """Print a table description as aligned ``key: value`` lines."""
+    out("Connection OK. Table description:")
+    for key in ("table_name", "table_arn", "status", "partition_key", "sort_key", "billing_mode",
+                "item_count", "size_bytes", "deletion_protection", "created", "region", "endpoint"):
+        out(f"  {key:<20} {description.get(key)}")
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """Deploy (or preview with --dry-run), verify and test the connection."""
+    _environment(args)
+    template = load_template(args.template)  # linted before any endpoint or AWS call
+    with open_target(args) as (target, emulator):
+        return 0 if deploy_and_verify(args, template, target, emulator) else 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Test the connection to the environment's table and describe it."""
+    environment = _environment(args)
+    with open_target(args) as (target, _):
+        print_description(DynamoDBClient.for_target(target, environment).test_connection())
+    return 0
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    """Get a stack out of ROLLBACK_COMPLETE / UPDATE_ROLLBACK_FAILED."""
+    environment = _environment(args)
+    with open_target(args) as (target, _):
+        session = target.session()
+        deployer = StackDeployer(target.client("cloudformation", session), target.client("dynamodb", session), report=out)
+        out(deployer.recover(stack_name_for(environment), environment))
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Delete the stack; prod needs --confirm-prod. The table is retained."""
+    environment = _environment(args)
+    if environment == "prod" and not args.confirm_prod:
+        raise ConfigurationError("Deleting the prod stack needs --confirm-prod. Nothing was deleted.")
+    with open_target(args) as (target, _):
+        session = target.session()
+        deployer = StackDeployer(target.client("cloudformation", session), target.client("dynamodb", session), report=out)
+        deployer.delete(stack_name_for(environment))
+    table = table_name_for(environment)
+    out(f"Table {table} is retained (DeletionPolicy: Retain). To remove the data as well, "
+        f"disable deletion protection and run: aws dynamodb delete-table --table-name {table}")
+    return 0
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    """Lint the template with cfn-lint."""
+    template = load_template(args.template)
+    out(f"{template.path}: cfn-lint found no errors ({len(template.warnings)} warning(s)).")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
+    """Run the embedded endpoint until interrupted, printing how to use it."""
+    stop = stop or threading.Event()
+    with EmbeddedEndpoint(host=args.host, port=args.port) as endpoint:
+        out(f"Embedded DynamoDB + CloudFormation endpoint (moto) listening at {endpoint.url}")
+        out("Use it from another shell (dummy credentials, no AWS account needed):")
+        for name, value in endpoint.environment(args.region or "us-east-1").items():
+            out(f"  export {name}={value}")
+        out(f"  python -m src.database deploy --env dev --endpoint-url {endpoint.url}")
+        out("Press Ctrl-C to stop; the state is discarded.")
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    out("Stopped.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(prog="python -m src.database", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log INFO to stderr")
+    parser.add_argument("--debug", action="store_true", help="log DEBUG, botocore included (secrets redacted)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
+                aliases: Sequence[str] = ()) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text, aliases=list(aliases))
+        sub.set_defaults(handler=handler)
+        return sub
+
+    def connection_options(sub: argparse.ArgumentParser, *, env: bool = True) -> None:
+        if env:
+            sub.add_argument("--env", default="dev", help="dev, staging or prod (default: dev)")
+        sub.add_argument("--target", choices=TARGETS, default="local",
+                         help="local: embedded moto endpoint (default); localstack; aws: boto3's standard configuration")
+        sub.add_argument("--region", help="AWS region (default: boto3's chain; us-east-1 for local targets)")
+        sub.add_argument("--profile", help="named AWS profile (target aws)")
+        sub.add_argument("--endpoint-url", help="endpoint URL, e.g. one printed by 'serve'")
+
+    def template_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--template", default=str(DEFAULT_TEMPLATE), help="CloudFormation template path")
+
+    deploy = command("deploy", cmd_deploy, "deploy or update the stack, verify the table, test the connection")
+    connection_options(deploy)
+    template_option(deploy)
+    deploy.add_argument("--dry-run", action="store_true", help="show the change set only; change nothing")
+    deploy.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the stack (default 120)")
+
+    connection_options(command("status", cmd_status, "test the connection and describe the table", ["check"]))
+    connection_options(command("recover", cmd_recover, "recover a stack left by a failed deployment"))
+    delete = command("delete", cmd_delete, "delete the stack (the table is retained)")
+    connection_options(delete)
+    delete.add_argument("--confirm-prod", action="store_true", help="required to delete the prod stack")
+    template_option(command("lint", cmd_lint, "lint the template with cfn-lint"))
+    serve = command("serve", cmd_serve, "run the embedded endpoint until Ctrl-C")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    serve.add_argument("--region", help="region to print in the environment (default us-east-1)")
+    return parser
+
+
+def configure_logging(verbose: bool, debug: bool) -> None:
+    """Send logs to stderr: WARNING by default, INFO with -v, DEBUG (redacted) with --debug."""
+    redaction.install()
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    if not debug:
+        logging.getLogger("botocore").setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit code."""
+    args = build_parser().parse_args(argv)
+    configure_logging(args.verbose, args.debug)
+    try:
+        return args.handler(args)
+    except DatabaseError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

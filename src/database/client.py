@@ -1,0 +1,171 @@
+"""``DynamoDBClient``: a lazy, validated, logged connection to one VibeDigest table.
+
+Roles:
+- the lazy ``client`` property builds the boto3 client on first use (never in
+  ``__init__``) and reuses it; a session or client can be injected for tests;
+- ``call`` is the one dispatch point for every DynamoDB operation: it checks the
+  table once, logs, and turns boto errors into the package's own (chained);
+- ``test_connection`` is one ``DescribeTable`` call that returns the table's
+  description and logs the attempt and its outcome.
+
+Retries and timeouts are botocore's (see ``settings.ClientSettings``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import boto3
+from botocore import xform_name
+from botocore.client import BaseClient
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .connection import Target, describe_location
+from .errors import ConfigurationError, DatabaseError, translate
+from .settings import ClientSettings, table_name_for, validate_table_name
+
+logger = logging.getLogger(__name__)
+
+TableDescription = dict[str, Any]
+
+
+class DynamoDBClient:
+    """Connection to the VibeDigest table of one environment (or an explicit table).
+
+    Construction is free: no boto3 client, no network call. Give ``environment``
+    (dev/staging/prod -> ``VibeDigest-{env}``) or ``table_name``; optionally a
+    ``region``, ``endpoint_url``, ``profile``, retry/timeout ``settings``, or an
+    injected boto3 ``session`` or low-level ``client``.
+    """
+
+    def __init__(
+        self,
+        environment: str | None = None,
+        *,
+        table_name: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        profile: str | None = None,
+        settings: ClientSettings | None = None,
+        session: boto3.Session | None = None,
+        client: BaseClient | None = None,
+    ) -> None:
+        if (environment is None) == (table_name is None):
+            raise ConfigurationError("Give exactly one of environment (dev/staging/prod) or table_name.")
+        self.table_name = validate_table_name(table_name) if table_name else table_name_for(environment or "")
+        self.environment = environment
+        self._target = Target(
+            region=region,
+            endpoint_url=endpoint_url,
+            profile=profile,
+            settings=settings or ClientSettings.from_env(),
+        )
+        self._session = session
+        self._client = client
+        self._lock = threading.Lock()
+        self._table_checked = False
+
+    @classmethod
+    def for_target(cls, target: Target, environment: str | None = None, *, table_name: str | None = None) -> DynamoDBClient:
+        """Build a client for an existing ``Target`` (used by the CLI for local endpoints)."""
+        instance = cls(environment, table_name=table_name, settings=target.settings)
+        instance._target = target
+        return instance
+
+    def __repr__(self) -> str:
+        state = "connected" if self._client is not None else "not connected"
+        return (
+            f"DynamoDBClient(table={self.table_name!r}, region={self._target.region!r}, "
+            f"endpoint={self._target.endpoint_url!r}, {state})"
+        )
+
+    @property
+    def client(self) -> BaseClient:
+        """The boto3 DynamoDB client, built on first access and reused (thread-safe)."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._target.client("dynamodb", self._session)
+        return self._client
+
+    @property
+    def location(self) -> str:
+        """Region and endpoint of the client, for messages."""
+        return describe_location(self.client)
+
+    def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        """Run one DynamoDB operation (e.g. ``"PutItem"``) after checking the table exists.
+
+        Raises a ``DatabaseError`` subclass, with the boto exception as its cause.
+        """
+        if not self._table_checked and operation != "DescribeTable":
+            self.validate_table()
+        return self._dispatch(operation, kwargs)
+
+    def validate_table(self) -> TableDescription:
+        """Check the table exists (once per client) and return its description."""
+        description = self._dispatch("DescribeTable", {"TableName": self.table_name})["Table"]
+        self._table_checked = True
+        return description
+
+    def test_connection(self) -> TableDescription:
+        """Describe the table with one ``DescribeTable`` call, logging the attempt and outcome.
+
+        Returns a summary: name, ARN, status, key schema, billing mode, item count,
+        size, creation time, region and endpoint.
+        """
+        logger.info("Testing connection to table %s", self.table_name)
+        started = time.perf_counter()
+        try:
+            table = self.validate_table()
+        except DatabaseError as error:
+            logger.warning("Connection test for %s failed (%s)", self.table_name, type(error).__name__)
+            raise
+        summary = summarize(table, region=self.client.meta.region_name, endpoint=self.client.meta.endpoint_url)
+        logger.info(
+            "Connection OK: %s is %s in %s (%.0f ms)",
+            self.table_name,
+            summary["status"],
+            self.location,
+            (time.perf_counter() - started) * 1000,
+        )
+        return summary
+
+    def _dispatch(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        client = self.client
+        method = getattr(client, xform_name(operation))
+        logger.debug("%s on %s", operation, self.table_name)
+        try:
+            response: dict[str, Any] = method(**params)
+        except (ClientError, BotoCoreError) as error:
+            translated = translate(error, operation=operation, table=self.table_name, where=self.location)
+            logger.error("%s on %s failed: %s", operation, self.table_name, translated)
+            raise translated from error
+        retries = response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+        if retries:
+            logger.warning("%s on %s succeeded after %d retries", operation, self.table_name, retries)
+        return response
+
+
+def summarize(table: TableDescription, *, region: str, endpoint: str) -> TableDescription:
+    """Reduce a ``DescribeTable`` result to the fields a person checks."""
+    keys = {k["KeyType"]: k["AttributeName"] for k in table.get("KeySchema", [])}
+    return {
+        "table_name": table["TableName"],
+        "table_arn": table.get("TableArn"),
+        "status": table.get("TableStatus"),
+        "partition_key": keys.get("HASH"),
+        "sort_key": keys.get("RANGE"),
+        "key_schema": table.get("KeySchema", []),
+        "attribute_definitions": table.get("AttributeDefinitions", []),
+        "billing_mode": table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"),
+        "item_count": table.get("ItemCount", 0),
+        "size_bytes": table.get("TableSizeBytes", 0),
+        "created": str(table.get("CreationDateTime", "")),
+        "deletion_protection": table.get("DeletionProtectionEnabled", False),
+        "region": region,
+        "endpoint": endpoint,
+    }

@@ -1,0 +1,107 @@
+"""Where to connect, and the one place boto3 sessions and clients are built.
+
+``Target`` bundles a region, an optional endpoint URL, an optional profile and the
+retry/timeout ``ClientSettings``. Credentials come only from boto3's standard chain
+(environment variables, ``AWS_PROFILE`` or ``profile``, shared files, SSO, instance
+roles), except for local emulators, which get fixed dummy credentials so that real
+ones are never sent to them. Endpoints left unset follow boto3's own resolution,
+including ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_DYNAMODB``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import boto3
+from botocore.client import BaseClient
+from botocore.exceptions import BotoCoreError
+
+from . import redaction
+from .errors import translate
+from .settings import ClientSettings, validate_endpoint_url, validate_region
+
+logger = logging.getLogger(__name__)
+
+LOCAL_REGION = "us-east-1"
+DUMMY_ACCESS_KEY_ID = "testing"
+DUMMY_SECRET_ACCESS_KEY = "testing"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A connection target: real AWS (the default), LocalStack, or any local endpoint."""
+
+    region: str | None = None
+    endpoint_url: str | None = None
+    profile: str | None = None
+    settings: ClientSettings = field(default_factory=ClientSettings.from_env)
+    dummy_credentials: bool = False
+
+    def __post_init__(self) -> None:
+        if self.region is not None:
+            validate_region(self.region)
+        if self.endpoint_url is not None:
+            validate_endpoint_url(self.endpoint_url)
+
+    @classmethod
+    def local(cls, endpoint_url: str, region: str | None = None, settings: ClientSettings | None = None) -> Target:
+        """A local emulator (embedded moto server or LocalStack) with dummy credentials."""
+        return cls(
+            region=region or LOCAL_REGION,
+            endpoint_url=endpoint_url,
+            settings=settings or ClientSettings.from_env(),
+            dummy_credentials=True,
+        )
+
+    def session(self) -> boto3.Session:
+        """Build a boto3 session; the profile and region are checked here, not at first call."""
+        redaction.install()
+        try:
+            if self.dummy_credentials:
+                return boto3.Session(
+                    aws_access_key_id=DUMMY_ACCESS_KEY_ID,
+                    aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY,
+                    region_name=self.region,
+                )
+            return boto3.Session(profile_name=self.profile, region_name=self.region)
+        except BotoCoreError as error:
+            raise translate(error, operation="session setup") from error
+
+    def client(self, service: str, session: boto3.Session | None = None) -> BaseClient:
+        """Build a low-level client for ``service`` with this target's endpoint and settings."""
+        session = session or self.session()
+        try:
+            client = session.client(
+                service,
+                endpoint_url=self.endpoint_url,
+                config=self.settings.botocore_config(),
+            )
+        except BotoCoreError as error:
+            raise translate(error, operation=f"{service} client setup") from error
+        remember_credentials(session)
+        logger.debug(
+            "Built %s client for region %s at %s (retry mode %s, %d attempts)",
+            service,
+            client.meta.region_name,
+            client.meta.endpoint_url,
+            self.settings.retry_mode,
+            self.settings.max_attempts,
+        )
+        return client
+
+
+def remember_credentials(session: boto3.Session) -> None:
+    """Register the session's secret key and token for redaction, if it has any."""
+    try:
+        credentials = session.get_credentials()
+        frozen = credentials.get_frozen_credentials() if credentials else None
+    except BotoCoreError:  # unresolved credentials fail later, at the first call, with a clear error
+        return
+    if frozen is not None:
+        redaction.register_secrets(frozen.secret_key, frozen.token)
+
+
+def describe_location(client: BaseClient) -> str:
+    """Name a client's region and endpoint for messages, e.g. 'us-east-1 (http://127.0.0.1:5000)'."""
+    return f"{client.meta.region_name} ({client.meta.endpoint_url})"

@@ -1,0 +1,71 @@
+"""The embedded local endpoint: moto's server run in-process on 127.0.0.1.
+
+It serves DynamoDB and CloudFormation over real HTTP with no AWS account and no
+Docker. State lives in this process and vanishes when it stops. Known gaps versus
+AWS (documented in the README): moto does not apply point-in-time recovery or SSE
+from a template, does not compute stack outputs/exports for change sets, and never
+fails a stack create into ``ROLLBACK_COMPLETE``.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+
+from moto.server import ThreadedMotoServer
+
+from .connection import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, LOCAL_REGION
+
+logger = logging.getLogger(__name__)
+
+
+class EmbeddedEndpoint:
+    """A moto server on 127.0.0.1; port 0 (the default) picks a free port."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self._url: str | None = None
+
+    @property
+    def url(self) -> str:
+        """The endpoint URL, e.g. ``http://127.0.0.1:41234``; only after ``start()``."""
+        if self._url is None:
+            raise RuntimeError("EmbeddedEndpoint.start() has not been called")
+        return self._url
+
+    def start(self) -> EmbeddedEndpoint:
+        """Start serving in a daemon thread and return self."""
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self._url = f"http://{host}:{port}"
+        logger.info("Embedded endpoint listening at %s", self._url)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; the emulated state is discarded."""
+        if self._url is not None:
+            self._server.stop()
+            logger.info("Embedded endpoint at %s stopped", self._url)
+            self._url = None
+
+    def environment(self, region: str = LOCAL_REGION) -> dict[str, str]:
+        """Variables with which boto3, the AWS CLI or this tool reach the endpoint."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
+        }
+
+    def __enter__(self) -> EmbeddedEndpoint:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

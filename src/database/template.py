@@ -1,0 +1,153 @@
+"""The CloudFormation template: found, parsed and linted by cfn-lint, then read for expectations.
+
+Roles:
+- ``load_template`` reads the file, parses it with cfn-lint's own decoder (which
+  understands ``!Ref``/``!Sub`` short forms) and lints it; any cfn-lint error
+  raises ``TemplateError`` so a broken template never reaches an AWS call.
+- ``expected_table`` resolves the table resource for one environment (``Ref``,
+  ``Fn::Sub``, ``Fn::If``, ``Fn::Equals``, ``Fn::Not`` on parameters) into the values
+  the live verification compares against.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cfnlint.api import lint
+from cfnlint.decode.decode import decode_str
+
+from .errors import TemplateError
+from .settings import validate_environment
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "infrastructure" / "dynamodb.yml"
+TABLE_TYPE = "AWS::DynamoDB::Table"
+_MAX_REPORTED = 5
+_SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A parsed, lint-clean template."""
+
+    path: Path
+    body: str
+    document: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExpectedTable:
+    """What the template says the table of one environment must look like."""
+
+    logical_id: str
+    table_name: str
+    key_schema: dict[str, str]
+    attribute_types: dict[str, str]
+    billing_mode: str
+    tags: dict[str, str]
+    point_in_time_recovery: bool
+    sse_enabled: bool
+    deletion_protection: bool
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
+def load_template(path: Path | str = DEFAULT_TEMPLATE) -> Template:
+    """Read, parse and lint the template; raise ``TemplateError`` on any error."""
+    path = Path(path)
+    try:
+        body = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TemplateError(f"Template not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise TemplateError(f"Template {path} cannot be read: {type(error).__name__}") from error
+    document, parse_errors = decode_str(body)
+    if parse_errors or not isinstance(document, dict):
+        detail = _describe_matches(parse_errors) if parse_errors else "not a mapping"
+        raise TemplateError(f"Template {path} is not valid YAML/JSON: {detail}")
+    matches = lint(body)
+    errors = [m for m in matches if m.rule.id.startswith("E")]
+    warnings = tuple(_describe_match(m) for m in matches if not m.rule.id.startswith("E"))
+    for warning in warnings:
+        logger.warning("cfn-lint: %s", warning)
+    if errors:
+        raise TemplateError(
+            f"cfn-lint found {len(errors)} error(s) in {path}; not deploying: {_describe_matches(errors)}"
+        )
+    return Template(path=path, body=body, document=dict(document), warnings=warnings)
+
+
+def _describe_match(match: Any) -> str:
+    return f"{match.rule.id} line {match.linenumber}: {match.message}"
+
+
+def _describe_matches(matches: list[Any]) -> str:
+    shown = "; ".join(_describe_match(m) for m in matches[:_MAX_REPORTED])
+    more = f" (and {len(matches) - _MAX_REPORTED} more)" if len(matches) > _MAX_REPORTED else ""
+    return shown + more
+
+
+def expected_table(template: Template, environment: str) -> ExpectedTable:
+    """Resolve the template's single DynamoDB table for ``environment``."""
+    resolver = _Resolver(template.document, {"Environment": validate_environment(environment)})
+    tables = {k: v for k, v in template.document.get("Resources", {}).items() if v.get("Type") == TABLE_TYPE}
+    if len(tables) != 1:
+        raise TemplateError(f"Template {template.path} must define exactly one {TABLE_TYPE}, found {len(tables)}.")
+    logical_id, resource = next(iter(tables.items()))
+    props = resolver.resolve(resource.get("Properties", {}))
+    outputs = {
+        name: resolver.resolve(output.get("Export", {}).get("Name", ""))
+        for name, output in template.document.get("Outputs", {}).items()
+    }
+    return ExpectedTable(
+        logical_id=logical_id,
+        table_name=props.get("TableName", ""),
+        key_schema={k["KeyType"]: k["AttributeName"] for k in props.get("KeySchema", [])},
+        attribute_types={a["AttributeName"]: a["AttributeType"] for a in props.get("AttributeDefinitions", [])},
+        billing_mode=props.get("BillingMode", "PROVISIONED"),
+        tags={t["Key"]: t["Value"] for t in props.get("Tags", [])},
+        point_in_time_recovery=bool(
+            props.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled", False)
+        ),
+        sse_enabled=bool(props.get("SSESpecification", {}).get("SSEEnabled", False)),
+        deletion_protection=bool(props.get("DeletionProtectionEnabled", False)),
+        outputs=outputs,
+    )
+
+
+class _Resolver:
+    """Resolves the few intrinsic functions the table definition uses, for one parameter set."""
+
+    def __init__(self, document: dict[str, Any], parameters: dict[str, str]) -> None:
+        defaults = {k: str(v.get("Default", "")) for k, v in document.get("Parameters", {}).items()}
+        self._values = {**defaults, **parameters, "AWS::NoValue": None}
+        self._conditions = document.get("Conditions", {})
+
+    def resolve(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [self.resolve(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            (key, arg), = node.items()
+            if key == "Ref":
+                return self._values.get(arg, arg)
+            if key == "Fn::Sub" and isinstance(arg, str):
+                return _SUB_VARIABLE.sub(lambda m: str(self._values.get(m.group(1), m.group(0))), arg)
+            if key == "Fn::If":
+                name, if_true, if_false = arg
+                return self.resolve(if_true if self.condition(name) else if_false)
+            if key == "Fn::Equals":
+                left, right = (self.resolve(v) for v in arg)
+                return left == right
+            if key == "Fn::Not":
+                return not self.resolve(arg[0])
+        return {k: self.resolve(v) for k, v in node.items()}
+
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve(self._conditions[name]))

@@ -1,0 +1,110 @@
+"""Compare the live table with what the template says, one named check at a time.
+
+Each ``Check`` is ``ok``, ``mismatch`` or ``unsupported``. ``unsupported`` is for
+what the endpoint cannot show: moto, the embedded endpoint, does not apply
+point-in-time recovery or SSE from a template and computes no stack outputs for
+change sets, so those checks say "not supported by this endpoint" instead of
+passing. A mismatch is never hidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.client import BaseClient
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .errors import translate
+from .template import ExpectedTable
+
+OK, MISMATCH, UNSUPPORTED = "ok", "mismatch", "unsupported"
+
+# What each emulator cannot show; the reason is printed with the check.
+EMULATOR_GAPS: dict[str, dict[str, str]] = {
+    "moto": {
+        "point-in-time recovery": "moto ignores PointInTimeRecoverySpecification in templates",
+        "encryption": "moto ignores SSESpecification in templates",
+        "outputs": "moto computes no stack outputs or exports for change sets",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verification result."""
+
+    name: str
+    status: str
+    detail: str
+
+    def __str__(self) -> str:
+        mark = {OK: "ok", MISMATCH: "MISMATCH", UNSUPPORTED: "not supported by this endpoint"}[self.status]
+        return f"{self.name:<24} {mark}: {self.detail}"
+
+
+def verify_table(
+    dynamodb: BaseClient,
+    expected: ExpectedTable,
+    *,
+    stack_outputs: dict[str, str] | None = None,
+    emulator: str | None = None,
+) -> list[Check]:
+    """Run every check of the live table against ``expected``; never raises on a mismatch."""
+    gaps = EMULATOR_GAPS.get(emulator or "", {})
+    name = expected.table_name
+    table = _call(dynamodb, "describe_table", name, TableName=name)["Table"]
+    keys = {k["KeyType"]: k["AttributeName"] for k in table.get("KeySchema", [])}
+    types = {a["AttributeName"]: a["AttributeType"] for a in table.get("AttributeDefinitions", [])}
+    billing = table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
+    tags = {
+        t["Key"]: t["Value"]
+        for t in _call(dynamodb, "list_tags_of_resource", name, ResourceArn=table["TableArn"]).get("Tags", [])
+    }
+    wanted_tags = expected.tags
+    pitr = (
+        _call(dynamodb, "describe_continuous_backups", name, TableName=name)["ContinuousBackupsDescription"]
+        .get("PointInTimeRecoveryDescription", {})
+        .get("PointInTimeRecoveryStatus")
+    )
+    sse = table.get("SSEDescription", {}).get("Status")
+    checks = [
+        _compare("table name", table["TableName"], name),
+        _compare("status", table.get("TableStatus"), "ACTIVE"),
+        _compare("key schema", keys, expected.key_schema),
+        _compare("attribute types", types, expected.attribute_types),
+        _compare("billing mode", billing, expected.billing_mode),
+        _compare("tags", {k: tags.get(k) for k in wanted_tags}, wanted_tags),
+        _compare("deletion protection", bool(table.get("DeletionProtectionEnabled")), expected.deletion_protection),
+        _gap_or_compare(gaps, "point-in-time recovery", pitr == "ENABLED", expected.point_in_time_recovery),
+        _gap_or_compare(gaps, "encryption", sse in ("ENABLED", "ENABLING"), expected.sse_enabled),
+    ]
+    if stack_outputs is not None:
+        outputs = {"TableName": name, "TableArn": table["TableArn"]}
+        got = {k: stack_outputs.get(k) for k in outputs}
+        checks.append(_gap_or_compare(gaps, "outputs", got, outputs))
+    return checks
+
+
+def _call(dynamodb: BaseClient, method: str, table: str, **params: Any) -> dict[str, Any]:
+    try:
+        return getattr(dynamodb, method)(**params)
+    except (ClientError, BotoCoreError) as error:
+        raise translate(error, operation=method, table=table, where=dynamodb.meta.region_name) from error
+
+
+def _compare(name: str, actual: Any, expected: Any) -> Check:
+    if actual == expected:
+        return Check(name, OK, str(actual))
+    return Check(name, MISMATCH, f"expected {expected}, found {actual}")
+
+
+def _gap_or_compare(gaps: dict[str, str], name: str, actual: Any, expected: Any) -> Check:
+    if name in gaps:
+        return Check(name, UNSUPPORTED, f"{gaps[name]}; the template sets {expected} (checked by cfn-lint and tests)")
+    return _compare(name, actual, expected)
+
+
+def all_passed(checks: list[Check]) -> bool:
+    """True when no check is a mismatch (unsupported checks are neither pass nor fail)."""
+    return all(check.status != MISMATCH for check in checks)
