@@ -10,4 +10,4 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.features.steps.hooks import after_scenario, before_all, before_scenario  # noqa: E402,F401
+from tests.features.steps.hooks import after_all, after_scenario, before_all, before_scenario  # noqa: E402,F401

@@ -1,6 +1,7 @@
 """The deploy tool: ``python -m src.database <command>``.
 
-Commands: ``deploy`` (lint, preview, deploy, verify, test the connection),
+Commands: ``demo`` (the main job: ``deploy``, then write and read back today's
+sample digest), ``deploy`` (lint, preview, deploy, verify, test the connection),
 ``status`` (test the connection and describe the table), ``serve`` (run the embedded
 endpoint), ``recover`` (after a failed deployment), ``delete`` (the stack; the table
 is retained) and ``lint``. Targets: ``local`` (embedded moto endpoint, the default),
@@ -19,12 +20,13 @@ import logging
 import signal
 import sys
 import threading
+from datetime import date
 from typing import Any, Callable, Iterator, Sequence
 
 from . import redaction
 from .client import DynamoDBClient
 from .connection import Target
-from .errors import ConfigurationError, DatabaseError
+from .errors import ConfigurationError, DatabaseError, DeploymentError
 from .local_endpoint import EmbeddedEndpoint
 from .settings import PROJECT_TAG, ClientSettings, stack_name_for, table_name_for, validate_environment
 from .stack import StackDeployer
@@ -119,6 +121,28 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         return 0 if deploy_and_verify(args, template, target, emulator) else 1
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The main job: deploy, verify, test the connection, then write and read back today's sample digest."""
+    environment = _environment(args)
+    if environment == "prod":
+        raise ConfigurationError("The demo writes sample items; run it on dev or staging, not prod.")
+    from .digest_store import DigestStore, format_digest, sample_digest  # TODO(move up): module lands concurrently
+
+    template = load_template(args.template)
+    with open_target(args) as (target, emulator):
+        verified = deploy_and_verify(args, template, target, emulator)
+        store = DigestStore(DynamoDBClient.for_target(target, environment))
+        today = date.today()
+        items = sample_digest(today)
+        store.put_many(items)
+        stored = store.day(today)
+        out(f"Wrote {len(items)} sample items for {today.isoformat()} and read {len(stored)} back:")
+        out(format_digest(stored))
+        if sorted(stored, key=lambda item: item.item_id) != sorted(items, key=lambda item: item.item_id):
+            raise DeploymentError("The digest read back differs from the one written.")
+    return 0 if verified else 1
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """Test the connection to the environment's table and describe it."""
     environment = _environment(args)
@@ -209,6 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
     template_option(deploy)
     deploy.add_argument("--dry-run", action="store_true", help="show the change set only; change nothing")
     deploy.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the stack (default 120)")
+
+    demo = command("demo", cmd_demo, "the main job: deploy, verify, write and read back today's sample digest")
+    connection_options(demo)
+    template_option(demo)
+    demo.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the stack (default 120)")
+    demo.set_defaults(dry_run=False)
 
     connection_options(command("status", cmd_status, "test the connection and describe the table", ["check"]))
     connection_options(command("recover", cmd_recover, "recover a stack left by a failed deployment"))
