@@ -8,12 +8,14 @@ deploy tool (see ``cli``).
 from .client import DynamoDBClient
 from .errors import (
     AccessDeniedError,
+    BatchWriteError,
     ConfigurationError,
     CredentialsError,
     DatabaseError,
     DeploymentError,
     EndpointUnreachableError,
     InvalidCredentialsError,
+    ItemExistsError,
     ItemValidationError,
     ServiceError,
     TableNotFoundError,
@@ -24,6 +26,7 @@ from .settings import ClientSettings
 
 __all__ = [
     "AccessDeniedError",
+    "BatchWriteError",
     "ClientSettings",
     "ConfigurationError",
     "CredentialsError",
@@ -32,6 +35,7 @@ __all__ = [
     "DynamoDBClient",
     "EndpointUnreachableError",
     "InvalidCredentialsError",
+    "ItemExistsError",
     "ItemValidationError",
     "ServiceError",
     "TableNotFoundError",

@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import signal
+import socket
 import sys
 import threading
 from datetime import date
@@ -26,9 +28,20 @@ from typing import Any, Callable, Iterator, Sequence
 from . import redaction
 from .client import DynamoDBClient
 from .connection import Target
+from .digest_store import DigestStore, format_digest, sample_digest
 from .errors import ConfigurationError, DatabaseError, DeploymentError
 from .local_endpoint import EmbeddedEndpoint
-from .settings import PROJECT_TAG, ClientSettings, stack_name_for, table_name_for, validate_environment
+from .settings import (
+    PROJECT_TAG,
+    ClientSettings,
+    shown,
+    stack_name_for,
+    table_name_for,
+    validate_endpoint_url,
+    validate_environment,
+    validate_region,
+    validate_timeout,
+)
 from .stack import StackDeployer
 from .template import DEFAULT_TEMPLATE, Template, expected_table, load_template
 from .verify import all_passed, verify_table
@@ -105,6 +118,12 @@ def deploy_and_verify(args: argparse.Namespace, template: Template, target: Targ
     return passed
 
 
+def report_lint_warnings(template: Template) -> None:
+    """Print cfn-lint's warnings (errors never get this far: they stop the command)."""
+    for warning in template.warnings:
+        out(f"cfn-lint warning: {warning}")
+
+
 def print_description(description: dict[str, Any]) -> None:
     """Print a table description as aligned ``key: value`` lines."""
     out("Connection OK. Table description:")
@@ -117,6 +136,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     """Deploy (or preview with --dry-run), verify and test the connection."""
     _environment(args)
     template = load_template(args.template)  # linted before any endpoint or AWS call
+    report_lint_warnings(template)
     with open_target(args) as (target, emulator):
         return 0 if deploy_and_verify(args, template, target, emulator) else 1
 
@@ -126,8 +146,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     environment = _environment(args)
     if environment == "prod":
         raise ConfigurationError("The demo writes sample items; run it on dev or staging, not prod.")
-    from .digest_store import DigestStore, format_digest, sample_digest  # TODO(move up): module lands concurrently
-
     template = load_template(args.template)
     with open_target(args) as (target, emulator):
         verified = deploy_and_verify(args, template, target, emulator)
@@ -179,6 +197,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 def cmd_lint(args: argparse.Namespace) -> int:
     """Lint the template with cfn-lint."""
     template = load_template(args.template)
+    report_lint_warnings(template)
     out(f"{template.path}: cfn-lint found no errors ({len(template.warnings)} warning(s)).")
     return 0
 
@@ -186,14 +205,14 @@ def cmd_lint(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Run the embedded endpoint until interrupted, printing how to use it."""
     stop = stop or threading.Event()
-    with EmbeddedEndpoint(host=args.host, port=args.port) as endpoint:
+    check_listen_address(args.host, args.port)
+    with EmbeddedEndpoint(host=args.host, port=args.port) as endpoint, _sigterm_sets(stop):
         out(f"Embedded DynamoDB + CloudFormation endpoint (moto) listening at {endpoint.url}")
         out("Use it from another shell (dummy credentials, no AWS account needed):")
         for name, value in endpoint.environment(args.region or "us-east-1").items():
             out(f"  export {name}={value}")
         out(f"  python -m src.database deploy --env dev --endpoint-url {endpoint.url}")
         out("Press Ctrl-C to stop; the state is discarded.")
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
             while not stop.wait(0.5):
                 pass
@@ -203,9 +222,61 @@ def cmd_serve(args: argparse.Namespace, stop: threading.Event | None = None) -> 
     return 0
 
 
+def check_listen_address(host: str, port: int) -> None:
+    """Refuse a host/port the embedded endpoint cannot listen on.
+
+    Checked by binding once here because moto's threaded server waits forever
+    when its own bind fails (port out of range, unknown host, port in use).
+    """
+    if not 0 <= port <= 65535:
+        raise ConfigurationError(f"--port must be between 0 and 65535, got {port}.")
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.create_server((host, port), family=family):
+            pass
+    except (OSError, UnicodeError) as error:
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        raise ConfigurationError(f"Cannot listen on host {shown(host)} port {port}: {reason}.") from None
+
+
+@contextlib.contextmanager
+def _sigterm_sets(stop: threading.Event) -> Iterator[None]:
+    """While inside, SIGTERM sets ``stop`` (main thread only; the old handler comes back after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Validate the options every command shares, before any endpoint starts or request is sent."""
+    if getattr(args, "region", None) is not None:
+        validate_region(args.region)
+    if getattr(args, "endpoint_url", None) is not None:
+        validate_endpoint_url(args.endpoint_url)
+    if getattr(args, "timeout", None) is not None:
+        validate_timeout(args.timeout)
+
+
+def one_line(text: str) -> str:
+    """``text`` on one printable line: newlines/tabs become spaces, other control characters escapes."""
+    return "".join(
+        char if char.isprintable() else " " if char in "\n\r\t" else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    parser = argparse.ArgumentParser(prog="python -m src.database", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m src.database",
+        description="Deploy, verify, check and recover the VibeDigest DynamoDB table "
+        "on the embedded endpoint (default), LocalStack or AWS.",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log INFO to stderr")
     parser.add_argument("--debug", action="store_true", help="log DEBUG, botocore included (secrets redacted)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -254,9 +325,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def configure_logging(verbose: bool, debug: bool) -> None:
-    """Send logs to stderr: WARNING by default, INFO with -v, DEBUG (redacted) with --debug."""
+    """Send logs to stderr: none by default (the CLI reports errors itself in one line),
+    INFO with -v, DEBUG with --debug (botocore's wire log included, secrets redacted)."""
     redaction.install()
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.CRITICAL
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
@@ -271,10 +343,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose, args.debug)
     try:
+        check_options(args)
         return args.handler(args)
     except DatabaseError as error:
-        print(f"error: {error}", file=sys.stderr, flush=True)
+        print(f"error: {one_line(str(error))}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. piped into `head`: stop quietly, as other CLI tools do
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        return 1

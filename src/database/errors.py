@@ -14,6 +14,7 @@ from __future__ import annotations
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
     HTTPClientError,
@@ -166,6 +167,11 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
             f"{operation} timed out{target} (no answer within the configured timeouts, after every retry). "
             "Check the endpoint and network, or raise VIBEDIGEST_CONNECT_TIMEOUT / VIBEDIGEST_READ_TIMEOUT."
         )
+    if isinstance(error, ConnectionClosedError):
+        return EndpointUnreachableError(
+            f"The endpoint{target} closed the connection without answering {operation}, on every attempt. "
+            "Check the endpoint URL and anything in between (proxy, load balancer), then retry."
+        )
     if isinstance(error, (EndpointConnectionError, HTTPClientError)):
         return EndpointUnreachableError(
             f"Could not reach the endpoint{target} for {operation} ({type(error).__name__}). "
@@ -174,8 +180,9 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
     if isinstance(error, ClientError):
         code = error_code(error)
         if code == "ResourceNotFoundException" and table:
+            environment = table.rpartition("-")[2] if table.startswith("VibeDigest-") else "<env>"
             return TableNotFoundError(
-                f"Table '{table}' not found{target}. Deploy it first: python -m src.database deploy --env <env>."
+                f"Table '{table}' not found{target}. Deploy it first: python -m src.database deploy --env {environment}."
             )
         if code in _THROTTLING_CODES:
             return ThrottledError(
@@ -191,7 +198,32 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
                 f"Access denied for {operation}{target} ({code}). Grant the caller permission for it."
             )
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+        if isinstance(status, int) and status >= 500:
+            return ServiceError(
+                f"{operation} failed{target}: {code or 'error'} (HTTP {status}), a server-side error that "
+                "lasted through every retry attempt. Retry later, or raise AWS_MAX_ATTEMPTS if it is intermittent."
+            )
         return ServiceError(f"{operation} failed{target}: {code or 'error'} (HTTP {status}).")
     if isinstance(error, BotoCoreError):
         return ServiceError(f"{operation} failed{target}: {type(error).__name__}.")
     return ServiceError(f"{operation} failed{target}: {type(error).__name__}.")
+
+
+class ItemExistsError(DatabaseError):
+    """A put with ``only_if_absent=True`` found an item with the same key already stored."""
+
+    default_message = "An item with this key already exists; nothing was written."
+
+
+class BatchWriteError(DatabaseError):
+    """A batch write ended with items not confirmed as written.
+
+    ``unwritten`` lists their ``(digest_date, item_id)`` keys in input order, so the
+    caller can retry exactly those; every other item of the call was written.
+    """
+
+    default_message = "Some items of the batch were not written."
+
+    def __init__(self, message: str | None = None, unwritten: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.unwritten: list[tuple[str, str]] = list(unwritten or [])
