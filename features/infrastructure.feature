@@ -1,0 +1,93 @@
+@infrastructure
+Feature: The digest table is deployed from one CloudFormation template
+  As the VibeDigest operator
+  I want the table of each environment created from infrastructure/dynamodb.yml
+  So that dev, staging and prod get the same verified table without console work
+
+  The embedded endpoint (moto) stands in for AWS: it does not apply point-in-time
+  recovery or encryption from a template and computes no stack outputs, so those
+  are checked on the template and reported as "not supported" by the live check.
+
+  @cf1
+  Scenario: The deploy tool deploys, verifies and tests the connection
+    When the operator runs the deploy tool with deploy --env dev
+    Then the deploy tool succeeds and prints
+      """
+      Add     DigestTable [AWS::DynamoDB::Table]
+      Stack vibedigest-dev is CREATE_COMPLETE
+      key schema               ok
+      billing mode             ok
+      Connection OK
+      Deployment verified.
+      """
+
+  @cf1
+  Scenario Outline: Deploying the <environment> stack succeeds
+    When the <environment> stack is deployed
+    Then the deployment succeeds with the stack CREATE_COMPLETE
+    And the table VibeDigest-<environment> exists
+
+    Examples:
+      | environment |
+      | dev         |
+      | staging     |
+      | prod        |
+
+  @cf1
+  Scenario: A dry run previews the change set and changes nothing
+    When the operator runs the deploy tool with deploy --env dev --dry-run
+    Then the deploy tool succeeds and prints
+      """
+      Add     DigestTable [AWS::DynamoDB::Table]
+      Dry run: nothing was changed.
+      """
+    And no stack and no table exist for dev
+
+  @cf1
+  Scenario: Re-deploying an unchanged template succeeds without changes
+    Given the dev table is deployed
+    When the dev stack is deployed again
+    Then the deploy reports that the stack already matches the template
+    And the dev table is still ACTIVE
+
+  @cf1
+  Scenario: The template protects the data and exports the table for other stacks
+    Given the prod table is deployed
+    Then the template enables point-in-time recovery and encryption for prod
+    And the template exports the table name and ARN for prod
+    And the verification reports point-in-time recovery, encryption and outputs as not supported by the embedded endpoint
+
+  @ts2
+  Scenario: The table is keyed by day and item
+    Given the dev table is deployed
+    Then the table is keyed by digest_date and item_id
+    And both keys are strings
+    And the key schema check of the verification is ok
+
+  @bm3
+  Scenario: The table bills per request
+    Given the dev table is deployed
+    Then the table's billing mode is PAY_PER_REQUEST
+    And the billing mode check of the verification is ok
+
+  @tg4
+  Scenario Outline: The <environment> table is tagged with its project and environment
+    Given the <environment> table is deployed
+    Then the table carries the tags
+      | key         | value          |
+      | Project     | VibeDigest     |
+      | Environment | <environment>  |
+      | ManagedBy   | CloudFormation |
+    And the stack carries the tags Project and Environment too
+
+    Examples:
+      | environment |
+      | dev         |
+      | staging     |
+      | prod        |
+
+  @as5
+  Scenario: The table is ACTIVE within 2 minutes
+    When the dev stack is deployed
+    Then the table VibeDigest-dev is ACTIVE within 2 minutes of the deployment starting
+    And the status check of the verification is ok
