@@ -18,8 +18,8 @@ from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError
 
 from . import redaction
-from .errors import translate
-from .settings import ClientSettings, validate_endpoint_url, validate_region
+from .errors import ConfigurationError, translate
+from .settings import ClientSettings, shown, validate_endpoint_url, validate_region
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class Target:
     def local(cls, endpoint_url: str, region: str | None = None, settings: ClientSettings | None = None) -> Target:
         """A local emulator (embedded moto server or LocalStack) with dummy credentials."""
         return cls(
-            region=region or LOCAL_REGION,
+            region=LOCAL_REGION if region is None else region,
             endpoint_url=endpoint_url,
             settings=settings or ClientSettings.from_env(),
             dummy_credentials=True,
@@ -79,6 +79,11 @@ class Target:
             )
         except BotoCoreError as error:
             raise translate(error, operation=f"{service} client setup") from error
+        except ValueError as error:  # botocore's answer to e.g. a bad AWS_ENDPOINT_URL_* or config-file value
+            raise ConfigurationError(
+                f"Cannot build the {service} client: {shown(str(error))}. "
+                "Check the AWS_ENDPOINT_URL* variables and the AWS config file."
+            ) from error
         remember_credentials(session)
         logger.debug(
             "Built %s client for region %s at %s (retry mode %s, %d attempts)",

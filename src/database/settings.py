@@ -10,6 +10,7 @@ documented default below.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from botocore.config import Config
+from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 from .errors import ConfigurationError
 
@@ -29,10 +31,12 @@ DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_CONNECT_TIMEOUT = 3.0
 DEFAULT_READ_TIMEOUT = 10.0
 RETRY_MODES = ("standard", "adaptive", "legacy")
+MAX_ATTEMPTS_LIMIT = 20
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _MAX_SHOWN = 40
+_USERINFO = re.compile(r"^([^:/?#]*://)[^/?#]*@")
 
 
 def shown(value: str) -> str:
@@ -63,7 +67,7 @@ def stack_name_for(environment: str) -> str:
 
 def validate_table_name(name: str) -> str:
     """Return ``name`` if DynamoDB would accept it (3-255 of ``[A-Za-z0-9_.-]``)."""
-    if _TABLE_NAME.match(name):
+    if _TABLE_NAME.fullmatch(name):
         return name
     raise ConfigurationError(
         f"Invalid table name {shown(name)}: DynamoDB needs 3-255 characters of letters, digits, '_', '-' or '.'."
@@ -72,36 +76,87 @@ def validate_table_name(name: str) -> str:
 
 def validate_region(region: str) -> str:
     """Return ``region`` if it looks like an AWS region name (e.g. ``eu-west-1``)."""
-    if _REGION.match(region):
+    if _REGION.fullmatch(region):
         return region
     raise ConfigurationError(f"Invalid region {shown(region)}; expected a region name such as 'us-east-1'.")
 
 
 def validate_endpoint_url(url: str) -> str:
-    """Return ``url`` if it is an absolute http(s) URL with a host."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(
-            f"Invalid endpoint URL {shown(url)}; expected http://host:port or https://host."
-        )
+    """Return ``url`` if it is an absolute http(s) URL with a host botocore accepts.
+
+    Checked here because botocore would otherwise raise a bare ``ValueError`` at
+    client creation (bad host, e.g. with spaces or ``_``), and because ``urlsplit``
+    silently drops tabs/newlines and leading spaces that botocore then trips over.
+    A ``user:password@`` part is refused, and masked in every message.
+    """
+    quoted = shown(_USERINFO.sub(r"\g<1>***@", url))
+    if any(not char.isprintable() or char.isspace() for char in url):
+        raise ConfigurationError(f"Invalid endpoint URL {quoted}: it contains spaces or control characters.")
     try:
+        parts = urlsplit(url)
         parts.port
     except ValueError:
-        raise ConfigurationError(f"Invalid port in endpoint URL {shown(url)}.") from None
+        raise ConfigurationError(f"Invalid host or port in endpoint URL {quoted}.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"Invalid endpoint URL {quoted}; expected http://host:port or https://host.")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigurationError(
+            f"Endpoint URL {quoted} must not contain a user name or password; "
+            "AWS requests are signed with the credentials, not the URL."
+        )
+    if not (is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url)):
+        raise ConfigurationError(f"Invalid host {shown(parts.hostname)} in endpoint URL {quoted}.")
     return url
 
 
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+def validate_timeout(seconds: float, what: str = "--timeout") -> float:
+    """Return ``seconds`` if it is a positive, finite number of seconds."""
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigurationError(f"{what} must be a positive number of seconds, got {shown(str(seconds))}.")
+    return seconds
+
+
+def _raw(env: Mapping[str, str], name: str) -> str | None:
+    """The variable's value, or None when unset; set-but-empty is an error (as in botocore)."""
     raw = env.get(name)
-    if raw is None or raw == "":
+    if raw is not None and not raw.strip():
+        raise ConfigurationError(f"{name} is set but empty; unset it or give a value.")
+    return raw
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _raw(env, name)
+    if raw is None:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigurationError(f"{name} must be a number, got {shown(raw)}.") from None
-    if value < minimum:
-        raise ConfigurationError(f"{name} must be at least {minimum:g}, got {shown(raw)}.")
+        raise ConfigurationError(f"{name} must be a number of seconds, got {shown(raw)}.") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigurationError(f"{name} must be a positive number of seconds, got {shown(raw)}.")
     return value
+
+
+def _attempts(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, got {shown(raw)}.") from None
+    if not 1 <= value <= MAX_ATTEMPTS_LIMIT:
+        raise ConfigurationError(f"{name} must be between 1 and {MAX_ATTEMPTS_LIMIT}, got {shown(raw)}.")
+    return value
+
+
+def _retry_mode(env: Mapping[str, str], name: str) -> str:
+    raw = _raw(env, name)
+    if raw is None:
+        return DEFAULT_RETRY_MODE
+    if raw not in RETRY_MODES:
+        raise ConfigurationError(f"{name} must be one of: {', '.join(RETRY_MODES)}; got {shown(raw)}.")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -123,21 +178,26 @@ class ClientSettings:
             raise ConfigurationError(
                 f"Unknown retry mode {shown(self.retry_mode)}; choose one of: {', '.join(RETRY_MODES)}."
             )
-        if not 1 <= self.max_attempts <= 20:
-            raise ConfigurationError(f"max_attempts must be between 1 and 20, got {self.max_attempts}.")
-        if self.connect_timeout <= 0 or self.read_timeout <= 0:
-            raise ConfigurationError("Timeouts must be positive numbers of seconds.")
+        if (
+            isinstance(self.max_attempts, bool)
+            or not isinstance(self.max_attempts, int)
+            or not 1 <= self.max_attempts <= MAX_ATTEMPTS_LIMIT
+        ):
+            raise ConfigurationError(
+                f"max_attempts must be a whole number between 1 and {MAX_ATTEMPTS_LIMIT}, got {self.max_attempts!r}."
+            )
+        validate_timeout(self.connect_timeout, "connect_timeout")
+        validate_timeout(self.read_timeout, "read_timeout")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: float | int | str | None) -> ClientSettings:
         """Build settings from ``env`` (default ``os.environ``); non-None ``overrides`` win."""
         env = os.environ if env is None else env
-        attempts = _number(env, "AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, minimum=1)
         values: dict[str, float | int | str] = {
-            "retry_mode": env.get("AWS_RETRY_MODE") or DEFAULT_RETRY_MODE,
-            "max_attempts": int(attempts),
-            "connect_timeout": _number(env, "VIBEDIGEST_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, minimum=0.01),
-            "read_timeout": _number(env, "VIBEDIGEST_READ_TIMEOUT", DEFAULT_READ_TIMEOUT, minimum=0.01),
+            "retry_mode": _retry_mode(env, "AWS_RETRY_MODE"),
+            "max_attempts": _attempts(env, "AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS),
+            "connect_timeout": _seconds(env, "VIBEDIGEST_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
+            "read_timeout": _seconds(env, "VIBEDIGEST_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,452 @@
+"""Tests of the deploy tool, ``python -m src.database``, run in-process through ``cli.main``.
+
+Every command is run against the worker's moto server (``--endpoint-url``) or, for
+``deploy`` without options, against the embedded endpoint the command starts itself.
+Assertions are on exit codes and on what a person sees: progress on stdout, one
+``error:`` line on stderr, logs on stderr only with ``-v``/``--debug``.
+
+``configure_logging`` replaces the root logger's handlers and levels; the autouse
+``restore_logging`` fixture puts them back after each test. moto's state is
+process-wide, so tests that use the server reset it before (``local_target``) and
+after (``server``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+
+from src.database import cli
+from src.database.cli import build_parser, cmd_serve, main
+from src.database.connection import Target
+from src.database.local_endpoint import EmbeddedEndpoint
+from src.database.template import DEFAULT_TEMPLATE
+from tests.conftest import reset_moto
+from tests.support.fault_proxy import FaultProxy
+
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYCLIDEBUGKEY"
+TOKEN = "FwoGZXIvYXdzECLIDEBUGSESSIONTOKEN0123456789"
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Undo ``configure_logging``: root handlers and level, and the levels it sets on named loggers."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    named = {name: logging.getLogger(name).level for name in ("botocore", "werkzeug", "src.database")}
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, previous in named.items():
+            logging.getLogger(name).setLevel(previous)
+
+
+@pytest.fixture
+def server(local_target: Target, moto_server: EmbeddedEndpoint) -> Iterator[str]:
+    """The worker's moto server URL, empty before the test and emptied after it."""
+    yield moto_server.url
+    reset_moto(moto_server)
+
+
+def aws(url: str, service: str) -> BaseClient:
+    """A plain boto3 client on the moto server, to set up and inspect state."""
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1")
+
+
+def create_stack(url: str, environment: str) -> None:
+    """Create the environment's stack from the real template (moto completes it at once)."""
+    aws(url, "cloudformation").create_stack(
+        StackName=f"vibedigest-{environment}",
+        TemplateBody=DEFAULT_TEMPLATE.read_text(),
+        Parameters=[{"ParameterKey": "Environment", "ParameterValue": environment}],
+    )
+
+
+def stacks(url: str) -> list[str]:
+    """Names of the live (not deleted) stacks on the server."""
+    summaries = aws(url, "cloudformation").list_stacks()["StackSummaries"]
+    return [s["StackName"] for s in summaries if s["StackStatus"] != "DELETE_COMPLETE"]
+
+
+def tables(url: str) -> list[str]:
+    return aws(url, "dynamodb").list_tables()["TableNames"]
+
+
+def error_line(stderr: str) -> str:
+    """The single non-empty stderr line, asserted to be an ``error:`` line."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: "), stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+# -- deploy ---------------------------------------------------------------------------------
+
+
+def test_deploy_defaults_to_the_embedded_endpoint(
+    local_target: Target, moto_server: EmbeddedEndpoint, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No options: the command starts its own endpoint, deploys dev, verifies and describes the table."""
+    try:
+        code = main(["deploy"])
+    finally:
+        reset_moto(moto_server)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert err == ""
+    assert "Embedded endpoint (moto) at http://127.0.0.1:" in out
+    assert "Stack vibedigest-dev: does not exist yet; creating a CREATE change set" in out
+    assert "Add     DigestTable [AWS::DynamoDB::Table]" in out
+    assert "Stack vibedigest-dev is CREATE_COMPLETE; table VibeDigest-dev is ACTIVE" in out
+    assert "Connection OK. Table description:" in out
+    assert "Deployment verified." in out
+
+
+def test_deploy_dry_run_changes_nothing(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["deploy", "--dry-run", "--endpoint-url", server])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "Add     DigestTable [AWS::DynamoDB::Table]" in out
+    assert "Dry run: nothing was changed." in out
+    assert "Deployment verified." not in out
+    assert stacks(server) == [] and tables(server) == []
+
+
+# -- status / check -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["status", "check"])
+def test_status_describes_the_table(command: str, server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    create_stack(server, "dev")
+    code = main([command, "--endpoint-url", server])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0] == "Connection OK. Table description:"
+    assert "  table_name           VibeDigest-dev" in lines
+    assert "  partition_key        digest_date" in lines
+    assert "  sort_key             item_id" in lines
+    assert "  billing_mode         PAY_PER_REQUEST" in lines
+    assert f"  endpoint             {server}" in lines
+
+
+def test_status_of_a_missing_table_is_one_error_line(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["status", "--endpoint-url", server, "--env", "prod"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    line = error_line(err)
+    assert f"Table 'VibeDigest-prod' not found in us-east-1 ({server})" in line
+    assert "deploy --env prod" in line
+    assert out == ""
+
+
+def test_status_on_localstack_target_uses_the_given_endpoint(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The moto server stands in for LocalStack: same dummy credentials, same API."""
+    create_stack(server, "dev")
+    assert main(["status", "--target", "localstack", "--endpoint-url", server]) == 0
+    assert f"  endpoint             {server}" in capsys.readouterr().out
+
+
+def test_status_on_aws_target_uses_boto3s_configuration(
+    server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--target aws with no options: region and endpoint come from boto3's own variables."""
+    create_stack(server, "dev")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server)
+    assert main(["status", "--target", "aws"]) == 0
+    assert f"  endpoint             {server}" in capsys.readouterr().out
+
+
+def test_an_unreachable_endpoint_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.support.fault_proxy import refused_endpoint
+
+    url = refused_endpoint()
+    code = main(["status", "--endpoint-url", url])
+    assert code == 1
+    assert f"Could not reach the endpoint in us-east-1 ({url}) for DescribeTable" in error_line(capsys.readouterr().err)
+
+
+# -- recover --------------------------------------------------------------------------------
+
+
+def test_recover_without_a_stack_has_nothing_to_do(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["recover", "--endpoint-url", server]) == 0
+    out = capsys.readouterr().out
+    assert "Stack vibedigest-dev does not exist; nothing to recover." in out
+    assert "deploy --env dev" in out
+
+
+def test_recover_leaves_a_healthy_stack_alone(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """moto never produces ROLLBACK_COMPLETE, so the failed-stack paths are tested in test_stack with Stubber."""
+    create_stack(server, "staging")
+    assert main(["recover", "--env", "staging", "--endpoint-url", server]) == 0
+    assert "Stack vibedigest-staging is CREATE_COMPLETE; nothing to recover." in capsys.readouterr().out
+    assert stacks(server) == ["vibedigest-staging"]
+
+
+# -- delete ---------------------------------------------------------------------------------
+
+
+def test_delete_of_prod_without_confirmation_is_refused_before_any_request(
+    server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_stack(server, "prod")
+    with FaultProxy(server) as proxy:
+        code = main(["delete", "--env", "prod", "--endpoint-url", proxy.url])
+        seen = proxy.requests_seen
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert error_line(err) == "error: Deleting the prod stack needs --confirm-prod. Nothing was deleted."
+    assert seen == 0
+    assert stacks(server) == ["vibedigest-prod"] and tables(server) == ["VibeDigest-prod"]
+    assert out == ""
+
+
+def test_delete_of_prod_with_confirmation_keeps_the_table(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    create_stack(server, "prod")
+    code = main(["delete", "--env", "prod", "--confirm-prod", "--endpoint-url", server])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "Stack vibedigest-prod deleted." in out
+    assert "Table VibeDigest-prod is retained (DeletionPolicy: Retain)" in out
+    assert stacks(server) == []
+    assert tables(server) == ["VibeDigest-prod"]
+
+
+def test_delete_without_a_stack_says_so(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["delete", "--endpoint-url", server]) == 0
+    assert "Stack vibedigest-dev does not exist; nothing to delete." in capsys.readouterr().out
+
+
+# -- lint -----------------------------------------------------------------------------------
+
+
+def test_lint_passes_the_shipped_template(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint"]) == 0
+    assert f"{DEFAULT_TEMPLATE}: cfn-lint found no errors" in capsys.readouterr().out
+
+
+def test_lint_rejects_a_broken_template_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = tmp_path / "broken.yml"
+    template.write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Table:\n    Type: AWS::DynamoDB::Table\n"
+        "    Properties:\n      BillingMode: PAY_PER_REQUEST\n"
+    )
+    assert main(["lint", "--template", str(template)]) == 1
+    line = error_line(capsys.readouterr().err)
+    assert f"cfn-lint found 1 error(s) in {template}; not deploying:" in line
+    assert "KeySchema" in line
+
+
+def test_lint_prints_warnings_and_still_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An unused parameter is a cfn-lint warning (W2001), not an error: shown, and lint passes."""
+    body = DEFAULT_TEMPLATE.read_text().replace(
+        "Parameters:\n", "Parameters:\n  Unused:\n    Type: String\n    Default: x\n", 1
+    )
+    template = tmp_path / "warned.yml"
+    template.write_text(body)
+    assert main(["lint", "--template", str(template)]) == 0
+    out = capsys.readouterr().out
+    assert "cfn-lint warning: W2001" in out and "Unused" in out
+    assert f"{template}: cfn-lint found no errors (1 warning(s))." in out
+
+
+# -- serve ----------------------------------------------------------------------------------
+
+
+def wait_for_output(capsys: pytest.CaptureFixture[str], marker: str, thread: threading.Thread) -> str:
+    """Collect stdout until ``marker`` shows (the serving thread prints it once ready)."""
+    collected = ""
+    for _ in range(200):
+        collected += capsys.readouterr().out
+        if marker in collected or not thread.is_alive():
+            break
+        threading.Event().wait(0.05)
+    return collected
+
+
+def test_serve_runs_until_stopped(capsys: pytest.CaptureFixture[str]) -> None:
+    args = build_parser().parse_args(["serve", "--region", "eu-west-1"])
+    stop = threading.Event()
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(cmd_serve(args, stop=stop)), daemon=True)
+    thread.start()
+    try:
+        out = wait_for_output(capsys, "Press Ctrl-C", thread)
+        url = out.split("listening at ", 1)[1].split()[0]
+        assert url.startswith("http://127.0.0.1:")
+        assert f"  export AWS_ENDPOINT_URL={url}" in out
+        assert "  export AWS_REGION=eu-west-1" in out
+        assert f"  python -m src.database deploy --env dev --endpoint-url {url}" in out
+        assert "TableNames" in Target.local(url).client("dynamodb").list_tables()
+    finally:
+        stop.set()
+        thread.join(10)
+    assert result == [0]
+    assert "Stopped." in capsys.readouterr().out
+
+
+def test_serve_stops_on_sigterm_and_restores_the_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the main thread, SIGTERM ends ``serve`` cleanly; the previous handler comes back."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals need the main thread")
+    previous = signal.getsignal(signal.SIGTERM)
+    ready = threading.Event()
+    printed: list[str] = []
+
+    def recording_out(line: str = "") -> None:
+        printed.append(line)
+        if line.startswith("Press Ctrl-C"):
+            ready.set()
+
+    def terminate() -> None:
+        if ready.wait(20):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(cli, "out", recording_out)
+    threading.Thread(target=terminate, daemon=True).start()
+    assert cmd_serve(build_parser().parse_args(["serve"])) == 0
+    assert printed[-1] == "Stopped."
+    assert signal.getsignal(signal.SIGTERM) is previous
+
+
+def test_serve_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--port", "70000"]) == 1
+    assert error_line(capsys.readouterr().err) == "error: --port must be between 0 and 65535, got 70000."
+
+
+def test_serve_refuses_a_port_in_use(capsys: pytest.CaptureFixture[str], moto_server: EmbeddedEndpoint) -> None:
+    port = moto_server.url.rsplit(":", 1)[1]
+    assert main(["serve", "--port", port]) == 1
+    assert f"error: Cannot listen on host '127.0.0.1' port {port}:" in error_line(capsys.readouterr().err)
+
+
+# -- logging options ------------------------------------------------------------------------
+
+
+def test_default_logging_keeps_stderr_clean(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    create_stack(server, "dev")
+    assert main(["status", "--endpoint-url", server]) == 0
+    assert capsys.readouterr().err == ""
+    assert not logging.getLogger("src.database").isEnabledFor(logging.INFO)
+
+
+def test_verbose_logs_info_to_stderr(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    create_stack(server, "dev")
+    assert main(["-v", "status", "--endpoint-url", server]) == 0
+    err = capsys.readouterr().err
+    assert "INFO src.database.client: Testing connection to table VibeDigest-dev" in err
+    assert "INFO src.database.client: Connection OK: VibeDigest-dev is ACTIVE" in err
+    assert "DEBUG" not in err
+    assert logging.getLogger().level == logging.INFO
+    assert not logging.getLogger("botocore").isEnabledFor(logging.DEBUG)
+
+
+def test_debug_logs_botocore_with_secrets_redacted(
+    server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--target aws with real-looking credentials: the wire log is there, the secrets are not."""
+    create_stack(server, "dev")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
+    assert main(["--debug", "status", "--target", "aws", "--endpoint-url", server]) == 0
+    out, err = capsys.readouterr()
+    assert "DEBUG botocore" in err
+    assert "X-Amz-Security-Token" in err
+    assert logging.getLogger().level == logging.DEBUG
+    for stream in (out, err):
+        assert SECRET not in stream
+        assert TOKEN not in stream
+
+
+def test_verbose_failure_logs_and_still_ends_with_the_error_line(
+    server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["-v", "status", "--endpoint-url", server]) == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert lines[-1].startswith("error: Table 'VibeDigest-dev' not found")
+    assert any("Connection test for VibeDigest-dev failed (TableNotFoundError)" in line for line in lines)
+
+
+# -- parser, exit codes ---------------------------------------------------------------------
+
+
+def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as excinfo:
+        main(["--help"])
+    assert excinfo.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("deploy", "status", "recover", "delete", "lint", "serve"):
+        assert command in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["bogus"], ["deploy", "--target", "cloud"], ["deploy", "--timeout", "soon"], ["serve", "--port", "x"]],
+)
+def test_usage_errors_exit_two(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as excinfo:
+        main(argv)
+    assert excinfo.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: ")
+    assert "error: " in err
+    assert "Traceback" not in err
+
+
+def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted(args: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_lint", interrupted)
+    assert main(["lint"]) == 130
+    assert capsys.readouterr().err == "error: interrupted\n"
+
+
+def test_a_closed_stdout_pipe_ends_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Piped into e.g. ``head``: exit 1 without a traceback; stdout is swapped for devnull."""
+    import io
+
+    def broken(args: Any) -> int:
+        raise BrokenPipeError
+
+    monkeypatch.setattr(cli, "cmd_lint", broken)
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # restored by monkeypatch afterwards
+    assert main(["lint"]) == 1
+    replaced = sys.stdout
+    assert getattr(replaced, "name", "") == os.devnull
+    replaced.close()
+
+
+def test_error_lines_stay_on_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A template path with a newline and an escape character is printed on one line."""
+    name = tmp_path / "two\nlines\x1b[31m.yml"
+    assert main(["lint", "--template", str(name)]) == 1
+    line = error_line(capsys.readouterr().err)
+    assert "two lines\\x1b[31m.yml" in line
+
+
+def test_run_as_a_module(tmp_path: Path) -> None:
+    """``python -m src.database`` really runs main (one subprocess: lint of a missing file, no AWS)."""
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "src.database", "lint", "--template", str(tmp_path / "none.yml")],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"error: Template not found: {tmp_path / 'none.yml'}\n"

@@ -1,0 +1,185 @@
+"""Unit tests of ``src.database.redaction``: patterns, registered secrets, the record factory.
+
+The end-to-end test logs botocore's real DEBUG wire log of a signed request (with a
+session token) to a real handler and checks the secret key and token never reach it.
+A fixture restores the process-wide state (record factory, registered secrets, the
+installed flag) so these tests leave no trace on others.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Iterator
+
+import pytest
+
+from src.database import redaction
+from src.database.connection import Target
+from src.database.local_endpoint import EmbeddedEndpoint
+from src.database.redaction import REDACTED, redact, register_secrets
+
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzSECRET"
+SESSION_TOKEN = "FwoGZXIvYXdzEXAMPLETOKENvalue1234567890abcdefTOKEN"
+
+
+@pytest.fixture
+def clean_redaction() -> Iterator[None]:
+    """Restore the record factory, the registered secrets and the installed flag afterwards."""
+    factory = logging.getLogRecordFactory()
+    installed = redaction._installed
+    secrets = set(redaction._secrets)
+    try:
+        yield
+    finally:
+        logging.setLogRecordFactory(factory)
+        redaction._installed = installed
+        with redaction._lock:
+            redaction._secrets.clear()
+            redaction._secrets.update(secrets)
+
+
+@pytest.fixture
+def fresh_install(clean_redaction: None) -> None:
+    """The factory installed afresh on top of the standard one."""
+    logging.setLogRecordFactory(logging.LogRecord)
+    redaction._installed = False
+    redaction.install()
+
+
+class Capture(logging.Handler):
+    """A real handler that keeps records and their formatted text."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self.stream = io.StringIO()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self.stream.write(self.format(record) + "\n")
+
+
+@pytest.fixture
+def capture() -> Iterator[Capture]:
+    """A handler on the root logger at DEBUG, for botocore, src.database and unrelated loggers."""
+    handler = Capture()
+    root = logging.getLogger()
+    previous_level = root.level
+    levels = {name: logging.getLogger(name).level for name in ("botocore", "myapp", "src.database")}
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    for name in levels:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous_level)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+# -- redact -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("X-Amz-Security-Token: FwoGZXIvYXdzEabc", "FwoGZXIvYXdzEabc"),
+        ("{'X-Amz-Security-Token': b'FwoGZXIvYXdzEabc', 'X-Amz-Date': b'2024'}", "FwoGZXIvYXdzEabc"),
+        ("x-amz-security-token=FwoGZXIvYXdzEabc&next=1", "FwoGZXIvYXdzEabc"),
+        (
+            "{'Authorization': b'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/dynamodb/aws4_request, "
+            "SignedHeaders=host;x-amz-date, Signature=0123456789abcdef0123456789abcdef'}",
+            "Signature=0123456789abcdef",
+        ),
+        ("authorization: AWS4-HMAC-SHA256 Credential=AKID/x, Signature=feedface", "Signature=feedface"),
+        ("aws_secret_access_key = abcdefSECRETxyz", "abcdefSECRETxyz"),
+        ("'aws_session_token': 'tokenTOKENtoken'", "tokenTOKENtoken"),
+        ("AWS_SECRET_ACCESS_KEY=abcdefSECRETxyz", "abcdefSECRETxyz"),
+    ],
+)
+def test_redact_replaces_credential_header_values(text: str, secret: str) -> None:
+    result = redact(text)
+    assert secret not in result
+    assert REDACTED in result
+
+
+def test_redact_keeps_the_rest_of_the_text() -> None:
+    result = redact("{'X-Amz-Target': b'DynamoDB_20120810.PutItem', 'X-Amz-Security-Token': b'abcdefgh'}")
+    assert result == f"{{'X-Amz-Target': b'DynamoDB_20120810.PutItem', 'X-Amz-Security-Token': b'{REDACTED}'}}"
+
+
+def test_redact_leaves_harmless_text_alone() -> None:
+    text = "PutItem on VibeDigest-dev succeeded after 2 retries"
+    assert redact(text) == text
+
+
+def test_registered_secrets_are_redacted_anywhere(clean_redaction: None) -> None:
+    register_secrets(SECRET_KEY, SESSION_TOKEN)
+    result = redact(f"key={SECRET_KEY} token:{SESSION_TOKEN} again {SECRET_KEY}")
+    assert SECRET_KEY not in result and SESSION_TOKEN not in result
+    assert result.count(REDACTED) == 3
+
+
+def test_short_and_missing_values_are_not_registered(clean_redaction: None) -> None:
+    """Short values ('testing', the local dummy key) would redact ordinary words everywhere."""
+    before = set(redaction._secrets)
+    register_secrets("testing", "", None)
+    assert redaction._secrets == before
+    assert redact("integration testing") == "integration testing"
+
+
+# -- install and the record factory ----------------------------------------------------------
+
+
+def test_install_is_idempotent(fresh_install: None) -> None:
+    factory = logging.getLogRecordFactory()
+    assert factory is not logging.LogRecord
+    redaction.install()
+    redaction.install()
+    assert logging.getLogRecordFactory() is factory
+
+
+def test_records_of_watched_loggers_are_redacted_through_a_real_handler(
+    fresh_install: None, capture: Capture
+) -> None:
+    register_secrets(SECRET_KEY)
+    for name in ("botocore.endpoint", "boto3.resources", "urllib3.connectionpool", "src.database.client"):
+        logging.getLogger(name).debug("headers=%s key=%s", {"X-Amz-Security-Token": "abcdefghijk"}, SECRET_KEY)
+    text = capture.stream.getvalue()
+    assert "abcdefghijk" not in text and SECRET_KEY not in text
+    assert text.count(REDACTED) == 8
+    assert all(record.args is None for record in capture.records)
+
+
+def test_records_of_other_loggers_are_untouched(fresh_install: None, capture: Capture) -> None:
+    register_secrets(SECRET_KEY)
+    logging.getLogger("myapp").warning("Authorization: %s", SECRET_KEY)
+    (record,) = capture.records
+    assert record.msg == "Authorization: %s"
+    assert record.args == (SECRET_KEY,)
+    assert SECRET_KEY in capture.stream.getvalue()
+
+
+def test_a_broken_format_string_is_left_to_logging(fresh_install: None) -> None:
+    record = logging.getLogRecordFactory()("botocore.x", logging.INFO, __file__, 1, "%s and %s", ("one",), None)
+    assert (record.msg, record.args) == ("%s and %s", ("one",))
+
+
+def test_botocore_wire_log_of_a_signed_request_carries_no_secret(
+    fresh_install: None, capture: Capture, monkeypatch: pytest.MonkeyPatch, moto_server: EmbeddedEndpoint
+) -> None:
+    """Real botocore DEBUG output of a real HTTP request with a session token, secrets registered by Target."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", SESSION_TOKEN)
+    client = Target(region="us-east-1", endpoint_url=moto_server.url).client("dynamodb")
+    client.list_tables()
+    text = capture.stream.getvalue()
+    assert "Sending http request" in text  # the wire log really was produced
+    assert "Signature=" in text or "Authorization" in text
+    assert SECRET_KEY not in text
+    assert SESSION_TOKEN not in text
+    assert REDACTED in text
