@@ -89,12 +89,14 @@ class StackDeployer:
         report: Report = print,
         timeout: float = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._cf = cloudformation
         self._ddb = dynamodb
         self._report = report
         self._timeout = timeout
         self._sleep = sleep
+        self._clock = clock  # injectable with ``sleep`` so tests can run the deadline without waiting
 
     # -- public surface -------------------------------------------------------------
 
@@ -114,7 +116,7 @@ class StackDeployer:
         execute: bool = True,
     ) -> DeployResult:
         """Create or update the stack through a change set; ``execute=False`` only previews."""
-        started = time.monotonic()
+        started = self._clock()
         status = self.stack_status(stack_name)
         self._refuse_unusable(stack_name, status, environment)
         change_set_type = "CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE"
@@ -122,7 +124,10 @@ class StackDeployer:
         change_set = self._create_change_set(template, stack_name, environment, tags, change_set_type)
         if change_set is None:
             self._report("No changes: the stack already matches the template.")
-            return DeployResult(stack_name, status or "", seconds=time.monotonic() - started)
+            # the outputs still matter: verification compares them even when nothing changed
+            return DeployResult(
+                stack_name, status or "", outputs=self._outputs(stack_name), seconds=self._clock() - started
+            )
         changes = [self._summarize(c) for c in change_set.get("Changes", []) if c.get("Type") == "Resource"]
         self._report(f"Change set {change_set['ChangeSetName']}: {len(changes)} change(s)")
         for change in changes:
@@ -130,13 +135,13 @@ class StackDeployer:
         if not execute:
             self._discard(stack_name, change_set, created_stack=change_set_type == "CREATE" and status is None)
             self._report("Dry run: nothing was changed.")
-            return DeployResult(stack_name, status or "", changes=changes, seconds=time.monotonic() - started)
+            return DeployResult(stack_name, status or "", changes=changes, seconds=self._clock() - started)
         seen = set(self._event_ids(stack_name))
         self._call("ExecuteChangeSet", StackName=stack_name, ChangeSetName=change_set["ChangeSetId"])
         final = self._wait_for_stack(stack_name, started, environment, seen)
         self._wait_for_table(table_name, started)
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in (self._describe_stack(stack_name) or {}).get("Outputs") or []}
-        seconds = time.monotonic() - started
+        outputs = self._outputs(stack_name)
+        seconds = self._clock() - started
         self._report(f"Stack {stack_name} is {final}; table {table_name} is ACTIVE ({seconds:.1f} s)")
         return DeployResult(stack_name, final, changes=changes, executed=True, outputs=outputs, seconds=seconds)
 
@@ -151,9 +156,10 @@ class StackDeployer:
             return f"Deleted {stack_name}. Deploy again with: python -m src.database deploy --env {environment}"
         if status in NEEDS_CONTINUE_STATES:
             self._report(f"Stack {stack_name} is {status}: continuing the update rollback")
+            seen = set(self._event_ids(stack_name))  # before the call, so the rollback's own events are shown
+            started = self._clock()
             self._call("ContinueUpdateRollback", StackName=stack_name)
-            seen = set(self._event_ids(stack_name))
-            final = self._wait_for_stack(stack_name, time.monotonic(), environment, seen, expect_failure_ok=True)
+            final = self._wait_for_stack(stack_name, started, environment, seen, expect_failure_ok=True)
             return f"Stack {stack_name} is {final}; the previous template is in place again."
         return f"Stack {stack_name} is {status}; nothing to recover."
 
@@ -163,7 +169,7 @@ class StackDeployer:
             self._report(f"Stack {stack_name} does not exist; nothing to delete.")
             return
         self._call("DeleteStack", StackName=stack_name)
-        started = time.monotonic()
+        started = self._clock()
         for delay in _poll_delays():
             stack = self._describe_stack(stack_name)
             status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
@@ -199,6 +205,11 @@ class StackDeployer:
             raise translate(error, operation="DescribeStacks", where=self._cf.meta.region_name) from error
         return stacks[0] if stacks else None
 
+    def _outputs(self, stack_name: str) -> dict[str, str]:
+        """The stack's outputs by key ({} when it has none or does not exist)."""
+        stack = self._describe_stack(stack_name) or {}
+        return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+
     def _refuse_unusable(self, stack_name: str, status: str | None, environment: str) -> None:
         if status in NEEDS_DELETE_STATES or status in NEEDS_CONTINUE_STATES:
             raise DeploymentError(
@@ -231,7 +242,7 @@ class StackDeployer:
             raise translate(error, operation="CreateChangeSet", where=self._cf.meta.region_name) from error
         except BotoCoreError as error:
             raise translate(error, operation="CreateChangeSet", where=self._cf.meta.region_name) from error
-        started = time.monotonic()
+        started = self._clock()
         for delay in _poll_delays():
             described = self._call("DescribeChangeSet", StackName=stack_name, ChangeSetName=created["Id"])
             status = described["Status"]
@@ -295,9 +306,9 @@ class StackDeployer:
             self._sleep(delay)
 
     def _check_deadline(self, started: float, what: str) -> None:
-        if time.monotonic() - started > self._timeout:
+        if self._clock() - started > self._timeout:
             raise DeploymentError(
-                f"Gave up after {self._timeout:.0f} s: {what}. CloudFormation goes on in the background; "
+                f"Gave up after {self._timeout:g} s: {what}. CloudFormation goes on in the background; "
                 "check the stack's events in the console or with 'status', then deploy again or recover."
             )
 

@@ -1,0 +1,249 @@
+"""The CLI end to end: ``python -m src.database`` run as a subprocess, talking real HTTP.
+
+Commands run with ``sys.executable`` from the repository root with placeholder
+credentials and every AWS_*/VIBEDIGEST_* variable of the calling shell removed, so
+nothing can reach real AWS. ``deploy`` without ``--endpoint-url`` starts its own
+embedded endpoint on a free 127.0.0.1 port; ``serve`` runs one that later commands reach
+with ``--endpoint-url``, keeping state between them until it is stopped with SIGINT
+(Ctrl-C) or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO, Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMAND_TIMEOUT = 120.0  # generous: a bound on hanging, not a performance assertion
+STARTUP_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+URL_LINE = re.compile(r"listening at (http://127\.0\.0\.1:\d+)")
+
+
+def child_environment() -> dict[str, str]:
+    """The caller's environment minus AWS_*/VIBEDIGEST_* settings, plus placeholder credentials.
+
+    Other variables (PATH, coverage's subprocess hooks, ...) are kept.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIBEDIGEST_"))}
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run one CLI command to completion and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "src.database", *args],
+        cwd=ROOT,
+        env=child_environment(),
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The ``error: ...`` lines of a command's stderr."""
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+def assert_clean_success(result: subprocess.CompletedProcess[str]) -> None:
+    """Exit 0, no error line, no traceback (the output is shown if not)."""
+    detail = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert result.returncode == 0, detail
+    assert error_lines(result.stderr) == [], detail
+    assert "Traceback" not in result.stderr, detail
+
+
+def _pump(stream: IO[str], lines: list[str], new: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.append(line.rstrip("\n"))
+        new.put(line)
+
+
+def _default_sigint() -> None:  # pragma: no cover - runs in the child before exec
+    # A shell without job control starts background jobs with SIGINT ignored, and Python
+    # then installs no KeyboardInterrupt handler; restore the default so Ctrl-C is testable.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+class Served:
+    """A ``python -m src.database serve`` subprocess, its URL and its output so far."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "src.database", "serve"],
+            cwd=ROOT,
+            env=child_environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_default_sigint,
+        )
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self._new_stdout: queue.Queue[str] = queue.Queue()
+        assert self.process.stdout is not None and self.process.stderr is not None
+        self._pumps = [
+            threading.Thread(target=_pump, args=(stream, lines, new), daemon=True)
+            for stream, lines, new in (
+                (self.process.stdout, self.stdout, self._new_stdout),
+                (self.process.stderr, self.stderr, queue.Queue()),
+            )
+        ]
+        for pump in self._pumps:
+            pump.start()
+        self.url = self._read_url()
+
+    def _read_url(self) -> str:
+        """Read stdout until the 'listening at URL' line (the server is up once it is printed)."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                line = self._new_stdout.get(timeout=0.2)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            match = URL_LINE.search(line)
+            if match:
+                return match.group(1)
+        self.kill()
+        raise AssertionError(f"serve printed no URL; stdout={self.stdout} stderr={self.stderr}")
+
+    def stop(self, signum: int) -> int:
+        """Send ``signum`` and return the exit code; fail if it does not exit within STOP_TIMEOUT."""
+        self.process.send_signal(signum)
+        try:
+            code = self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"serve ignored signal {signum} for {STOP_TIMEOUT} s") from None
+        self._drain()
+        return code
+
+    def kill(self) -> None:
+        """Make sure the process is gone."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=STOP_TIMEOUT)
+        self._drain()
+
+    def _drain(self) -> None:
+        """After exit: let the readers collect the last lines, then close the pipes."""
+        for pump in self._pumps:
+            pump.join(timeout=STOP_TIMEOUT)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    """A running ``serve`` subprocess, killed at teardown if the test did not stop it."""
+    server = Served()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def test_deploy_with_embedded_endpoint_prints_change_set_checks_and_description() -> None:
+    """``deploy --env dev`` starts its own endpoint, deploys, verifies and describes the table."""
+    result = run_cli("deploy", "--env", "dev")
+    assert_clean_success(result)
+    out = result.stdout
+    assert re.search(r"Embedded endpoint \(moto\) at http://127\.0\.0\.1:\d+", out)
+    assert re.search(r"Change set vibedigest-[0-9a-f]+: 1 change\(s\)", out)
+    assert "  Add     DigestTable [AWS::DynamoDB::Table]" in out
+    assert "Stack vibedigest-dev is CREATE_COMPLETE; table VibeDigest-dev is ACTIVE" in out
+    assert "Verifying the live table against the template:" in out
+    assert re.search(r"^  billing mode +ok: PAY_PER_REQUEST$", out, re.MULTILINE)
+    assert re.search(r"^  point-in-time recovery +not supported by this endpoint: moto", out, re.MULTILINE)
+    assert "MISMATCH" not in out
+    assert "Connection OK. Table description:" in out
+    assert re.search(r"^  table_name +VibeDigest-dev$", out, re.MULTILINE)
+    assert re.search(r"^  partition_key +digest_date$", out, re.MULTILINE)
+    assert out.rstrip().endswith("Deployment verified.")
+
+
+def test_deploy_dry_run_shows_the_change_set_and_changes_nothing() -> None:
+    """``deploy --dry-run`` previews the change set and stops before executing or verifying."""
+    result = run_cli("deploy", "--env", "staging", "--dry-run")
+    assert_clean_success(result)
+    assert "Stack vibedigest-staging: does not exist yet; creating a CREATE change set" in result.stdout
+    assert "  Add     DigestTable [AWS::DynamoDB::Table]" in result.stdout
+    assert "Dry run: nothing was changed." in result.stdout
+    assert "Verifying" not in result.stdout
+    assert "CREATE_COMPLETE" not in result.stdout
+
+
+def test_lint_passes_on_the_shipped_template() -> None:
+    """``lint`` reports the shipped template clean."""
+    result = run_cli("lint")
+    assert_clean_success(result)
+    assert "infrastructure/dynamodb.yml: cfn-lint found no errors (0 warning(s))." in result.stdout
+
+
+def test_deploy_refuses_a_broken_template_before_any_endpoint(tmp_path: Path) -> None:
+    """A template cfn-lint rejects: exit 1, one ``error:`` line naming the file and the rule,
+    and no endpoint was even started (the template is linted first)."""
+    broken = tmp_path / "broken.yml"
+    broken.write_text((ROOT / "infrastructure" / "dynamodb.yml").read_text().replace("PAY_PER_REQUEST", "FOO"))
+    result = run_cli("deploy", "--env", "dev", "--template", str(broken))
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1, result.stderr
+    assert str(broken) in errors[0] and "E3030" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert "Embedded endpoint" not in result.stdout
+
+
+def test_serve_keeps_state_between_commands_and_stops_on_sigint(served: Served) -> None:
+    """deploy then status against one ``serve`` (status finds the deployed table); Ctrl-C exits 0."""
+    deployed = run_cli("deploy", "--env", "dev", "--endpoint-url", served.url)
+    assert_clean_success(deployed)
+    assert "Embedded endpoint" not in deployed.stdout  # it used the served endpoint, not its own
+    assert "Deployment verified." in deployed.stdout
+
+    status = run_cli("status", "--env", "dev", "--endpoint-url", served.url)
+    assert_clean_success(status)
+    assert re.search(r"^  table_name +VibeDigest-dev$", status.stdout, re.MULTILINE)
+    assert re.search(rf"^  endpoint +{re.escape(served.url)}$", status.stdout, re.MULTILINE)
+
+    assert served.stop(signal.SIGINT) == 0
+    assert served.stdout[-1] == "Stopped."
+    assert "Traceback" not in "\n".join(served.stderr)
+
+
+def test_status_without_table_fails_cleanly_and_serve_stops_on_sigterm(served: Served) -> None:
+    """status before any deploy: exit 1, one ``error:`` line naming the table, no traceback;
+    then SIGTERM stops serve with exit 0."""
+    result = run_cli("status", "--env", "prod", "--endpoint-url", served.url)
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1, result.stderr
+    assert "VibeDigest-prod" in errors[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+    assert served.stop(signal.SIGTERM) == 0
+    assert served.stdout[-1] == "Stopped."
