@@ -78,3 +78,59 @@ def local_target(moto_server: EmbeddedEndpoint) -> Target:
 def unique_name() -> str:
     """A table/stack name no other test uses, so tests sharing a server stay independent."""
     return f"t-{uuid.uuid4().hex[:12]}"
+
+
+# ---------------------------------------------------------------------------
+# Reliability figures (tests/support/figures.py) -- appended section, hooks only.
+# The controller picks a figures directory and shares it with xdist workers; tests
+# append observations with figures.record(); at the end of a run that included the
+# fault-injection and secret-leak files in full, the controller writes
+# tests/reports/reliability.md.
+# ---------------------------------------------------------------------------
+from tests.support import figures as _figures  # noqa: E402
+
+_figures_run = _figures.RunTracker()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Controller: choose the figures directory (made on first record). xdist worker: use the controller's."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:
+        _figures_run.start()
+    else:
+        _figures_run.adopt(workerinput.get(_figures.RunTracker.WORKER_KEY))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: object) -> None:
+    """xdist (controller): hand the figures directory to each worker it starts."""
+    if _figures_run.directory is not None:
+        node.workerinput[_figures.RunTracker.WORKER_KEY] = str(_figures_run.directory)  # type: ignore[attr-defined]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count test outcomes per file (on the controller this includes the workers' reports)."""
+    _figures_run.note(report.nodeid, report.when, report.outcome)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Controller: write the reliability report if the run included both figure-producing files."""
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    complete = int(exitstatus) in (0, 1) and _figures_run.is_complete(
+        config.invocation_params.args,
+        keyword=config.getoption("keyword", ""),
+        markexpr=config.getoption("markexpr", ""),
+        deselect=config.getoption("deselect", None) or (),
+    )
+    invocation = " ".join(["pytest", *config.invocation_params.args])
+    path = _figures_run.report(config.rootpath, complete=complete, invocation=invocation)
+    if path is not None:
+        config.get_terminal_writer().line(f"reliability figures written to {path.relative_to(config.rootpath)}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Controller: remove the figures directory, whatever happened to the session."""
+    if not hasattr(config, "workerinput"):
+        _figures_run.cleanup()

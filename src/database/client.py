@@ -8,7 +8,17 @@ Roles:
 - ``test_connection`` is one ``DescribeTable`` call that returns the table's
   description and logs the attempt and its outcome.
 
-Retries and timeouts are botocore's (see ``settings.ClientSettings``).
+Retries and timeouts are botocore's (see ``settings.ClientSettings``). botocore
+reports the retries of a call that finally succeeded in
+``ResponseMetadata.RetryAttempts`` (connection errors and timeouts included), and
+of a call that failed with a service error in the error response; a call that
+failed with a connection error or timeout carries no count, so an
+``after-call-error`` handler on the client notes the attempt number from botocore's
+retry context. Both counts are logged.
+
+Secrets: constructing a client installs the redacting log-record factory
+(``redaction.install``), so an application that injects its own session or client
+and turns DEBUG on gets botocore's wire log redacted too.
 """
 
 from __future__ import annotations
@@ -23,13 +33,46 @@ from botocore import xform_name
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import redaction
 from .connection import Target, describe_location
-from .errors import ConfigurationError, DatabaseError, translate
+from .errors import ConfigurationError, DatabaseError, ServiceError, translate
 from .settings import ClientSettings, table_name_for, validate_table_name
 
 logger = logging.getLogger(__name__)
 
 TableDescription = dict[str, Any]
+
+_ATTEMPTS_HANDLER_ID = "vibedigest-note-attempts"
+_failed_call = threading.local()
+
+
+def _note_attempts(context: dict[str, Any] | None = None, **_: Any) -> None:
+    """botocore ``after-call-error`` handler: remember how many attempts the failed call made.
+
+    botocore raises connection errors and timeouts without a retry count; its retry
+    context (``context["retries"]["attempt"]``) still has it when this event fires.
+    """
+    _failed_call.attempts = ((context or {}).get("retries") or {}).get("attempt")
+
+
+def _watch_attempts(client: BaseClient) -> BaseClient:
+    """Register ``_note_attempts`` on ``client`` (once; idempotent) and return the client.
+
+    A test double without botocore's event system is returned unchanged.
+    """
+    events = getattr(getattr(client, "meta", None), "events", None)
+    if events is not None:
+        events.register("after-call-error", _note_attempts, unique_id=_ATTEMPTS_HANDLER_ID)
+    return client
+
+
+def _attempts_of(error: Exception) -> int | None:
+    """How many attempts a failed call made, if botocore told us."""
+    if isinstance(error, ClientError):
+        retries = error.response.get("ResponseMetadata", {}).get("RetryAttempts")
+        return None if retries is None else int(retries) + 1
+    attempts = getattr(_failed_call, "attempts", None)
+    return int(attempts) if attempts else None
 
 
 class DynamoDBClient:
@@ -55,7 +98,9 @@ class DynamoDBClient:
     ) -> None:
         if (environment is None) == (table_name is None):
             raise ConfigurationError("Give exactly one of environment (dev/staging/prod) or table_name.")
-        self.table_name = validate_table_name(table_name) if table_name else table_name_for(environment or "")
+        self.table_name = (
+            validate_table_name(table_name) if table_name is not None else table_name_for(environment or "")
+        )
         self.environment = environment
         self._target = Target(
             region=region,
@@ -64,7 +109,8 @@ class DynamoDBClient:
             settings=settings or ClientSettings.from_env(),
         )
         self._session = session
-        self._client = client
+        self._client = _watch_attempts(client) if client is not None else None
+        redaction.install()  # also covers an injected session or client, which skip Target.session()
         self._lock = threading.Lock()
         self._table_checked = False
 
@@ -88,7 +134,7 @@ class DynamoDBClient:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = self._target.client("dynamodb", self._session)
+                    self._client = _watch_attempts(self._target.client("dynamodb", self._session))
         return self._client
 
     @property
@@ -107,7 +153,13 @@ class DynamoDBClient:
 
     def validate_table(self) -> TableDescription:
         """Check the table exists (once per client) and return its description."""
-        description = self._dispatch("DescribeTable", {"TableName": self.table_name})["Table"]
+        description = self._dispatch("DescribeTable", {"TableName": self.table_name}).get("Table")
+        if not isinstance(description, dict) or "TableName" not in description:
+            # e.g. an endpoint URL that points at some other web server answering 200
+            raise ServiceError(
+                f"DescribeTable in {self.location} answered without a table description. "
+                "Check that the endpoint URL points at DynamoDB."
+            )
         self._table_checked = True
         return description
 
@@ -138,11 +190,14 @@ class DynamoDBClient:
         client = self.client
         method = getattr(client, xform_name(operation))
         logger.debug("%s on %s", operation, self.table_name)
+        _failed_call.attempts = None
         try:
             response: dict[str, Any] = method(**params)
         except (ClientError, BotoCoreError) as error:
             translated = translate(error, operation=operation, table=self.table_name, where=self.location)
-            logger.error("%s on %s failed: %s", operation, self.table_name, translated)
+            attempts = _attempts_of(error)
+            tried = f" after {attempts} attempt{'s' if attempts != 1 else ''}" if attempts else ""
+            logger.error("%s on %s failed%s: %s", operation, self.table_name, tried, translated)
             raise translated from error
         retries = response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
         if retries:

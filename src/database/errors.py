@@ -26,6 +26,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
     UnauthorizedSSOTokenError,
 )
+from botocore.parsers import ResponseParserError
 
 
 class DatabaseError(Exception):
@@ -203,9 +204,19 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
                 f"{operation} failed{target}: {code or 'error'} (HTTP {status}), a server-side error that "
                 "lasted through every retry attempt. Retry later, or raise AWS_MAX_ATTEMPTS if it is intermittent."
             )
+        if not code or code == str(status):  # botocore's stand-in when the answer carries no AWS error code
+            return ServiceError(
+                f"{operation} failed{target}: HTTP {status} without an AWS error code. "
+                "Check that the endpoint URL points at the right AWS service (or emulator)."
+            )
         return ServiceError(f"{operation} failed{target}: {code or 'error'} (HTTP {status}).")
     if isinstance(error, BotoCoreError):
         return ServiceError(f"{operation} failed{target}: {type(error).__name__}.")
+    if isinstance(error, ResponseParserError):
+        return ServiceError(
+            f"{operation} failed{target}: the endpoint's answer is not a valid AWS response. "
+            "Check that the endpoint URL points at the right AWS service (or emulator)."
+        )
     return ServiceError(f"{operation} failed{target}: {type(error).__name__}.")
 
 

@@ -1,8 +1,12 @@
 """Keep secrets out of log records, including botocore's own DEBUG wire log.
 
 Roles:
-- ``redact``: replaces registered secret values and credential-bearing headers
-  (``X-Amz-Security-Token``, ``Authorization`` signatures) in a string.
+- ``redact``: replaces registered secret values, credential-bearing headers
+  (``X-Amz-Security-Token``, ``Authorization`` signatures, the SSO bearer token) and
+  credential fields of request and response bodies in a string. The body fields
+  matter because botocore logs every response body at DEBUG, including those of the
+  STS/SSO calls that resolve an assume-role or SSO profile: the temporary secret
+  key and token are in them, logged before any client exists to register them.
 - ``register_secrets``: remembers the secret key and session token of the
   credentials a client of this package resolved, so they are redacted verbatim.
 - ``install``: wraps the logging record factory once, so every record from
@@ -21,9 +25,18 @@ REDACTED = "***REDACTED***"
 _WATCHED_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "src.database")
 _HEADER_PATTERNS = (
     re.compile(r"(?i)(x-amz-security-token['\"]?\s*[:=]\s*b?['\"]?)[^'\"\s,}]+"),
+    re.compile(r"(?i)(x-amz-sso_bearer_token['\"]?\s*[:=]\s*b?['\"]?)[^'\"\s,}]+"),
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*b?['\"]?)[^'\"}\n]+"),
     re.compile(r"(?i)(aws_secret_access_key['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+"),
     re.compile(r"(?i)(aws_session_token['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+"),
+    # credential fields in bodies: STS answers (XML), SSO/SSO-OIDC/Cognito answers (JSON), and
+    # request parameters as botocore logs them (dict repr, form encoding)
+    re.compile(r"(?i)(<(?:SecretAccessKey|SecretKey|SessionToken)>)[^<]+"),
+    re.compile(
+        r"(?i)(['\"](?:secret_?access_?key|secret_?key|session_?token|access_?token|refresh_?token|client_?secret"
+        r"|web_?identity_?token|saml_?assertion)['\"]\s*:\s*b?['\"])[^'\"]+"
+    ),
+    re.compile(r"(?i)((?:^|[?&\s])(?:WebIdentityToken|SAMLAssertion)=)[^&\s'\"]+"),
 )
 _MIN_SECRET_LENGTH = 8
 
