@@ -326,7 +326,7 @@ def test_serve_stops_on_sigterm_and_restores_the_handler(monkeypatch: pytest.Mon
 
 def test_serve_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--port", "70000"]) == 1
-    assert error_line(capsys.readouterr().err) == "error: --port must be between 0 and 65535, got 70000."
+    assert error_line(capsys.readouterr().err) == "error: Port must be between 0 and 65535, got 70000."
 
 
 def test_serve_refuses_a_port_in_use(capsys: pytest.CaptureFixture[str], moto_server: EmbeddedEndpoint) -> None:

@@ -395,3 +395,9 @@ def test_summarize_fills_defaults_for_missing_fields() -> None:
     assert summary["billing_mode"] == "PROVISIONED"
     assert (summary["partition_key"], summary["sort_key"]) == ("k", None)
     assert (summary["item_count"], summary["deletion_protection"], summary["created"]) == (0, False, "")
+
+
+def test_an_unknown_operation_is_a_configuration_error(moto_aws: None) -> None:
+    client = DynamoDBClient(table_name="digest", region="us-east-1")
+    with pytest.raises(ConfigurationError, match="Unknown DynamoDB operation 'NoSuchOperation'"):
+        client.call("NoSuchOperation")

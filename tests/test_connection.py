@@ -296,3 +296,22 @@ def test_embedded_endpoint_environment_reaches_it_with_plain_boto3(monkeypatch: 
         assert client.meta.endpoint_url == endpoint.url
         assert "TableNames" in client.list_tables()
         assert endpoint.environment()["AWS_REGION"] == LOCAL_REGION
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "reason"),
+    [
+        ("127.0.0.1", 70000, "between 0 and 65535"),
+        ("no-such-host.invalid", 0, "Cannot listen on host 'no-such-host.invalid'"),
+    ],
+)
+def test_embedded_endpoint_refuses_an_address_it_cannot_bind(host: str, port: int, reason: str) -> None:
+    """moto's threaded server would wait forever on a failed bind; the endpoint refuses first."""
+    with pytest.raises(ConfigurationError, match=reason):
+        EmbeddedEndpoint(host=host, port=port).start()
+
+
+def test_embedded_endpoint_refuses_a_port_in_use(moto_server: EmbeddedEndpoint) -> None:
+    port = int(moto_server.url.rsplit(":", 1)[1])
+    with pytest.raises(ConfigurationError, match=f"port {port}"):
+        EmbeddedEndpoint(port=port).start()

@@ -356,8 +356,8 @@ def test_conditional_put_retried_after_a_lost_answer_reports_its_own_write(
     This is DynamoDB's (and any store's) at-least-once hazard, shown here: the first
     PutItem is applied, its answer arrives after the read timeout, botocore resends,
     and ``attribute_not_exists`` now fails. ``DigestStore.put(only_if_absent=True)``
-    raises ``ItemExistsError`` although the stored item is exactly ours. Callers of
-    conditional writes must treat "already exists" after a retry as possibly their own.
+    raises ``ItemExistsError``; its message says the call was retried and the stored
+    item may be this one, which it is.
     """
     digest_store = pytest.importorskip("src.database.digest_store")
     from src.database.errors import ItemExistsError
@@ -368,7 +368,7 @@ def test_conditional_put_retried_after_a_lost_answer_reports_its_own_write(
     client.validate_table()
     proxy.inject(Fault.SLOW_RESPONSE, times=1, operations={"PutItem"})
 
-    with pytest.raises(ItemExistsError):
+    with pytest.raises(ItemExistsError, match="retried after a lost answer, so the stored item may be this one"):
         store.put(item, only_if_absent=True)
 
     assert proxy.requests_by_operation["PutItem"] == 2

@@ -19,7 +19,6 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
 from datetime import date
@@ -205,8 +204,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Run the embedded endpoint until interrupted, printing how to use it."""
     stop = stop or threading.Event()
-    check_listen_address(args.host, args.port)
-    with EmbeddedEndpoint(host=args.host, port=args.port) as endpoint, _sigterm_sets(stop):
+    with _sigterm_sets(stop), EmbeddedEndpoint(host=args.host, port=args.port) as endpoint:
         out(f"Embedded DynamoDB + CloudFormation endpoint (moto) listening at {endpoint.url}")
         out("Use it from another shell (dummy credentials, no AWS account needed):")
         for name, value in endpoint.environment(args.region or "us-east-1").items():
@@ -220,23 +218,6 @@ def cmd_serve(args: argparse.Namespace, stop: threading.Event | None = None) -> 
             pass
     out("Stopped.")
     return 0
-
-
-def check_listen_address(host: str, port: int) -> None:
-    """Refuse a host/port the embedded endpoint cannot listen on.
-
-    Checked by binding once here because moto's threaded server waits forever
-    when its own bind fails (port out of range, unknown host, port in use).
-    """
-    if not 0 <= port <= 65535:
-        raise ConfigurationError(f"--port must be between 0 and 65535, got {port}.")
-    try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        with socket.create_server((host, port), family=family):
-            pass
-    except (OSError, UnicodeError) as error:
-        reason = getattr(error, "strerror", None) or type(error).__name__
-        raise ConfigurationError(f"Cannot listen on host {shown(host)} port {port}: {reason}.") from None
 
 
 @contextlib.contextmanager
@@ -260,6 +241,8 @@ def check_options(args: argparse.Namespace) -> None:
         validate_endpoint_url(args.endpoint_url)
     if getattr(args, "timeout", None) is not None:
         validate_timeout(args.timeout)
+    if getattr(args, "profile", None) and getattr(args, "target", "aws") != "aws":
+        raise ConfigurationError("--profile applies to --target aws only; local targets use dummy credentials.")
 
 
 def one_line(text: str) -> str:

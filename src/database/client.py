@@ -35,7 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import redaction
 from .connection import Target, describe_location
-from .errors import ConfigurationError, DatabaseError, ServiceError, translate
+from .errors import AWS_CALL_ERRORS, ConfigurationError, DatabaseError, ServiceError, translate
 from .settings import ClientSettings, table_name_for, validate_table_name
 
 logger = logging.getLogger(__name__)
@@ -147,6 +147,8 @@ class DynamoDBClient:
 
         Raises a ``DatabaseError`` subclass, with the boto exception as its cause.
         """
+        if operation not in self.client.meta.service_model.operation_names:
+            raise ConfigurationError(f"Unknown DynamoDB operation {operation!r}.")
         if not self._table_checked and operation != "DescribeTable":
             self.validate_table()
         return self._dispatch(operation, kwargs)
@@ -193,7 +195,7 @@ class DynamoDBClient:
         _failed_call.attempts = None
         try:
             response: dict[str, Any] = method(**params)
-        except (ClientError, BotoCoreError) as error:
+        except AWS_CALL_ERRORS as error:
             translated = translate(error, operation=operation, table=self.table_name, where=self.location)
             attempts = _attempts_of(error)
             tried = f" after {attempts} attempt{'s' if attempts != 1 else ''}" if attempts else ""

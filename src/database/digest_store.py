@@ -453,9 +453,15 @@ class DigestStore:
             cause = error.__cause__
             conflict = isinstance(cause, ClientError) and error_code(cause) == "ConditionalCheckFailedException"
             if only_if_absent and conflict:
+                retried = cause.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0
                 raise ItemExistsError(
                     f"Item ({item.digest_date}, {item.item_id}) already exists in {self.table_name}; "
-                    "nothing was written (put without only_if_absent replaces it)."
+                    + (
+                        "the call was retried after a lost answer, so the stored item may be this one "
+                        "(read it back with get())."
+                        if retried
+                        else "nothing was written (put without only_if_absent replaces it)."
+                    )
                 ) from error
             raise
 

@@ -113,6 +113,9 @@ class TemplateError(DeploymentError):
     default_message = "The CloudFormation template is invalid."
 
 
+AWS_CALL_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
+"""What a boto3 client call raises for a failed request; ``translate`` handles each of them."""
+
 _THROTTLING_CODES = frozenset(
     {
         "ThrottlingException",

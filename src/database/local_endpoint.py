@@ -10,19 +10,40 @@ fails a stack create into ``ROLLBACK_COMPLETE``.
 from __future__ import annotations
 
 import logging
+import socket
 from types import TracebackType
 
 from moto.server import ThreadedMotoServer
 
 from .connection import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, LOCAL_REGION
+from .errors import ConfigurationError
+from .settings import shown
 
 logger = logging.getLogger(__name__)
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """Refuse a host/port the server cannot listen on, with a clear error.
+
+    Checked by binding once here because moto's threaded server waits forever
+    when its own bind fails (port out of range, unknown host, port in use).
+    """
+    if not 0 <= port <= 65535:
+        raise ConfigurationError(f"Port must be between 0 and 65535, got {port}.")
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.create_server((host, port), family=family):
+            pass
+    except (OSError, UnicodeError) as error:
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        raise ConfigurationError(f"Cannot listen on host {shown(host)} port {port}: {reason}.") from None
 
 
 class EmbeddedEndpoint:
     """A moto server on 127.0.0.1; port 0 (the default) picks a free port."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._host, self._port = host, port
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self._url: str | None = None
 
@@ -35,6 +56,7 @@ class EmbeddedEndpoint:
 
     def start(self) -> EmbeddedEndpoint:
         """Start serving in a daemon thread and return self."""
+        _check_bindable(self._host, self._port)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
         self._server.start()
         host, port = self._server.get_host_and_port()

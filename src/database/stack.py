@@ -22,9 +22,9 @@ from typing import Any, Callable, Iterator
 
 from botocore import xform_name
 from botocore.client import BaseClient
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from .errors import DeploymentError, error_code, translate
+from .errors import AWS_CALL_ERRORS, DeploymentError, error_code, translate
 from .template import Template
 
 logger = logging.getLogger(__name__)
@@ -191,17 +191,17 @@ class StackDeployer:
         method = getattr(self._cf, xform_name(operation))
         try:
             return method(**params)
-        except (ClientError, BotoCoreError) as error:
+        except AWS_CALL_ERRORS as error:
             raise translate(error, operation=operation, where=self._cf.meta.region_name) from error
 
     def _describe_stack(self, stack_name: str) -> dict[str, Any] | None:
         try:
-            stacks = self._cf.describe_stacks(StackName=stack_name)["Stacks"]
+            stacks = self._cf.describe_stacks(StackName=stack_name).get("Stacks", [])
         except ClientError as error:
             if error_code(error) == "ValidationError" and "does not exist" in str(error):
                 return None
             raise translate(error, operation="DescribeStacks", where=self._cf.meta.region_name) from error
-        except BotoCoreError as error:
+        except AWS_CALL_ERRORS as error:
             raise translate(error, operation="DescribeStacks", where=self._cf.meta.region_name) from error
         return stacks[0] if stacks else None
 
@@ -240,7 +240,7 @@ class StackDeployer:
             if any(marker in str(error) for marker in NO_CHANGES_MARKERS):
                 return None  # moto's answer to an empty change set
             raise translate(error, operation="CreateChangeSet", where=self._cf.meta.region_name) from error
-        except BotoCoreError as error:
+        except AWS_CALL_ERRORS as error:
             raise translate(error, operation="CreateChangeSet", where=self._cf.meta.region_name) from error
         started = self._clock()
         for delay in _poll_delays():
@@ -298,7 +298,7 @@ class StackDeployer:
         for delay in _poll_delays():
             try:
                 status = self._ddb.describe_table(TableName=table_name)["Table"]["TableStatus"]
-            except (ClientError, BotoCoreError) as error:
+            except AWS_CALL_ERRORS as error:
                 raise translate(error, operation="DescribeTable", table=table_name) from error
             if status == "ACTIVE":
                 return

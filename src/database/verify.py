@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.client import BaseClient
-from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import translate
+from .errors import AWS_CALL_ERRORS, translate
 from .template import ExpectedTable
 
 OK, MISMATCH, UNSUPPORTED = "ok", "mismatch", "unsupported"
@@ -89,7 +88,7 @@ def verify_table(
 def _call(dynamodb: BaseClient, method: str, table: str, **params: Any) -> dict[str, Any]:
     try:
         return getattr(dynamodb, method)(**params)
-    except (ClientError, BotoCoreError) as error:
+    except AWS_CALL_ERRORS as error:
         raise translate(error, operation=method, table=table, where=dynamodb.meta.region_name) from error
 
 
