@@ -18,7 +18,6 @@ import os
 import signal
 import sys
 import threading
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 

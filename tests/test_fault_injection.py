@@ -52,6 +52,7 @@ from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.settings import ClientSettings
 from tests.support.figures import record
 from tests.support.fault_proxy import Fault, FaultProxy, SilentEndpoint, refused_endpoint
+from tests.support.tables import create_digest_table
 
 ATTEMPTS = 4
 """Retry budget of the transient tests: k = 2 faults fit in it."""
@@ -119,19 +120,7 @@ def server_client(moto_server: EmbeddedEndpoint) -> Any:
 @pytest.fixture
 def table(server_client: Any) -> Iterator[str]:
     """A uniquely named table with the VibeDigest key schema, created directly on the server."""
-    name = f"fi-{uuid.uuid4().hex[:12]}"
-    server_client.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "digest_date", "KeyType": "HASH"},
-            {"AttributeName": "item_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "digest_date", "AttributeType": "S"},
-            {"AttributeName": "item_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    name = create_digest_table(server_client, f"fi-{uuid.uuid4().hex[:12]}")
     yield name
     server_client.delete_table(TableName=name)
 

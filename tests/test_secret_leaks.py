@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -60,6 +59,7 @@ from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.settings import ClientSettings
 from tests.support.fault_proxy import Fault, FaultProxy, refused_endpoint
 from tests.support.figures import record
+from tests.support.tables import create_digest_table
 
 MARKER_KEY_ID = "AKIAMARKERKEYID0001"
 MARKER_SECRET = "wJalrXUtnFEMI/K7MDENG+SECRETMARKER/bPxRfiCYEXAMPLEKEY"
@@ -226,18 +226,7 @@ def fresh_server(moto_server: EmbeddedEndpoint) -> str:
 
 def create_table(url: str, name: str) -> None:
     """Create a table with the VibeDigest key schema directly on the server (dummy credentials)."""
-    boto3.client(
-        "dynamodb", endpoint_url=url, region_name="us-east-1",
-        aws_access_key_id="testing", aws_secret_access_key="testing",
-    ).create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "digest_date", "KeyType": "HASH"}, {"AttributeName": "item_id", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "digest_date", "AttributeType": "S"},
-            {"AttributeName": "item_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_digest_table(Target.local(url).client("dynamodb"), name)
 
 
 # -- the CLI, in-process, at every log level ---------------------------------------------------

@@ -33,7 +33,6 @@ from .local_endpoint import EmbeddedEndpoint
 from .settings import (
     PROJECT_TAG,
     ClientSettings,
-    shown,
     stack_name_for,
     table_name_for,
     validate_endpoint_url,

@@ -31,7 +31,7 @@ from typing import Any
 import boto3
 from botocore import xform_name
 from botocore.client import BaseClient
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from . import redaction
 from .connection import Target, describe_location

@@ -8,7 +8,6 @@ template, so the tests use the same table shape as the deployed stack.
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 from typing import Any
 
@@ -19,7 +18,7 @@ from src.database.client import DynamoDBClient
 from src.database.connection import Target
 from src.database.digest_store import DigestItem, DigestStore, sample_digest
 from src.database.errors import ItemValidationError
-from src.database.template import ExpectedTable, expected_table, load_template
+from tests.support.tables import create_digest_table as create_table_like_template
 
 Key = tuple[str, str]
 
@@ -27,24 +26,10 @@ Key = tuple[str, str]
 # -- helpers shared with tests/test_digest_store.py ------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def template_table() -> ExpectedTable:
-    """The table the template defines for dev (parsed and linted once per process)."""
-    return expected_table(load_template(), "dev")
-
-
 def create_digest_table(target: Target, table_name: str) -> None:
     """Create ``table_name`` with the template's key schema, attribute types and billing mode."""
-    expected = template_table()
     ddb = target.client("dynamodb")
-    ddb.create_table(
-        TableName=table_name,
-        KeySchema=[{"AttributeName": name, "KeyType": kind} for kind, name in expected.key_schema.items()],
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": kind} for name, kind in expected.attribute_types.items()
-        ],
-        BillingMode=expected.billing_mode,
-    )
+    create_table_like_template(ddb, table_name)
     ddb.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
 
 

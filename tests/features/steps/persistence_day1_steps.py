@@ -54,6 +54,7 @@ from src.database.stack import DeployResult, StackDeployer
 from src.database.template import ExpectedTable, Template, expected_table, load_template
 from src.database.verify import MISMATCH, OK, UNSUPPORTED, Check, verify_table
 from tests.support.fault_proxy import refused_endpoint
+from tests.support.tables import create_digest_table
 
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGE_DIR = ROOT / "src" / "database"
@@ -123,18 +124,7 @@ def create_table(target: Target, environment: str) -> None:
     For tests of the client rather than of the deployment: it skips cfn-lint and moto's
     CloudFormation start-up, which cost seconds on a busy machine.
     """
-    service_client(target, "dynamodb").create_table(
-        TableName=table_name_for(environment),
-        KeySchema=[
-            {"AttributeName": "digest_date", "KeyType": "HASH"},
-            {"AttributeName": "item_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "digest_date", "AttributeType": "S"},
-            {"AttributeName": "item_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_digest_table(service_client(target, "dynamodb"), table_name_for(environment))
 
 
 def live_table(target: Target, environment: str) -> dict[str, Any]:
