@@ -243,3 +243,20 @@ def test_recover_on_healthy_stack_does_nothing(harness: Harness, template: Templ
 def test_recovery_command_names_the_environment() -> None:
     """The command printed in errors is the CLI's recover for that environment."""
     assert recovery_command("staging") == "python -m src.database recover --env staging"
+
+
+def test_prod_table_has_deletion_protection_that_blocks_delete_table(harness: Harness, template: Template) -> None:
+    """The prod table survives both stack deletion (Retain) and a direct DeleteTable (deletion protection).
+
+    moto models ``DeletionProtectionEnabled`` from the template and refuses ``DeleteTable``
+    like DynamoDB does, so this is checked live, not only in the template.
+    """
+    harness.deployer.deploy(
+        template, stack_name="vibedigest-prod", environment="prod", table_name="VibeDigest-prod",
+        tags={**TAGS, "Environment": "prod"},
+    )
+    assert harness.dynamodb.describe_table(TableName="VibeDigest-prod")["Table"]["DeletionProtectionEnabled"] is True
+    with pytest.raises(harness.dynamodb.exceptions.ClientError, match="DeletionProtectionEnabled"):
+        harness.dynamodb.delete_table(TableName="VibeDigest-prod")
+    harness.deployer.delete("vibedigest-prod")
+    assert "VibeDigest-prod" in harness.table_names()
