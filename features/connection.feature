@@ -13,7 +13,7 @@ Feature: DynamoDBClient connects to the digest table and fails clearly
   @cn10
   Scenario: The deploy tool reports the table's status
     Given the dev table is deployed
-    When the operator runs the deploy tool with status --env dev
+    When the operator checks the dev environment with the deploy tool
     Then the deploy tool succeeds and prints
       """
       Connection OK. Table description:
@@ -41,7 +41,7 @@ Feature: DynamoDBClient connects to the digest table and fails clearly
   @eh11
   Scenario: The deploy tool reports a missing table in one line
     Given no table is deployed
-    When the operator runs the deploy tool with status --env staging
+    When the operator checks the staging environment with the deploy tool
     Then the deploy tool fails with the one line
       """
       error: Table 'VibeDigest-staging' not found

@@ -10,7 +10,7 @@ Feature: The digest table is deployed from one CloudFormation template
 
   @cf1
   Scenario: The deploy tool deploys, verifies and tests the connection
-    When the operator runs the deploy tool with deploy --env dev
+    When the operator deploys the dev environment with the deploy tool
     Then the deploy tool succeeds and prints
       """
       Add     DigestTable [AWS::DynamoDB::Table]
@@ -35,7 +35,7 @@ Feature: The digest table is deployed from one CloudFormation template
 
   @cf1
   Scenario: A dry run previews the change set and changes nothing
-    When the operator runs the deploy tool with deploy --env dev --dry-run
+    When the operator previews the deployment of the dev environment with the deploy tool
     Then the deploy tool succeeds and prints
       """
       Add     DigestTable [AWS::DynamoDB::Table]

@@ -640,10 +640,27 @@ def when_stack_deployed_again(context: Any, environment: str) -> None:
     context.deployment = deploy_environment(context.target, environment, report=context.report.append)
 
 
-@when("the operator runs the deploy tool with {arguments}")
-def when_cli_runs(context: Any, arguments: str) -> None:
-    """Run ``python -m src.database <arguments>`` against the embedded endpoint."""
-    context.cli = run_cli(*arguments.split(), "--endpoint-url", context.endpoint.url)
+# What the operator asks the deploy tool for, and the command line that asks it.
+OPERATOR_ACTIONS = {
+    "deploys": ("deploy",),
+    "previews the deployment of": ("deploy", "--dry-run"),
+    "checks": ("status",),
+}
+
+
+@parse.with_pattern("|".join(OPERATOR_ACTIONS))
+def _parse_action(text: str) -> str:
+    return text
+
+
+register_type(OperatorAction=_parse_action)
+
+
+@when("the operator {action:OperatorAction} the {environment:DeployEnv} environment with the deploy tool")
+def when_operator_uses_the_tool(context: Any, action: str, environment: str) -> None:
+    """Run ``python -m src.database`` for the action against the embedded endpoint."""
+    arguments = (*OPERATOR_ACTIONS[action], "--env", environment, "--endpoint-url", context.endpoint.url)
+    context.cli = run_cli(*arguments)
 
 
 @then("the deployment succeeds with the stack {status}")
