@@ -10,6 +10,13 @@ is retained) and ``lint``. Targets: ``local`` (embedded moto endpoint, the defau
 Expected failures print one ``error:`` line to stderr and exit 1 (2 for usage
 errors); progress goes to stdout, logs to stderr (``-v`` for INFO, ``--debug`` for
 DEBUG with credentials redacted).
+
+Start-up cost: the heavy modules are imported where a command needs them, not here.
+moto (``local_endpoint``) is imported only when the embedded endpoint starts (not
+with ``--endpoint-url`` or another target); cfn-lint (``template``, which ``stack``
+and ``verify`` import too) only by the commands that lint or deploy. Each command
+builds its boto3 clients from one session, and ``deploy`` reuses its DynamoDB client
+for the verification and the connection test.
 """
 
 from __future__ import annotations
@@ -22,14 +29,13 @@ import signal
 import sys
 import threading
 from datetime import date
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from . import redaction
 from .client import DynamoDBClient
 from .connection import Target
 from .digest_store import DigestStore, format_digest, sample_digest
 from .errors import ConfigurationError, DatabaseError, DeploymentError
-from .local_endpoint import EmbeddedEndpoint
 from .settings import (
     PROJECT_TAG,
     ClientSettings,
@@ -40,9 +46,10 @@ from .settings import (
     validate_region,
     validate_timeout,
 )
-from .stack import StackDeployer
-from .template import DEFAULT_TEMPLATE, Template, expected_table, load_template
-from .verify import all_passed, verify_table
+
+if TYPE_CHECKING:
+    from .stack import StackDeployer
+    from .template import Template
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +84,8 @@ def open_target(args: argparse.Namespace) -> Iterator[tuple[Target, str | None]]
     elif args.endpoint_url:
         yield Target.local(args.endpoint_url, args.region, settings), "moto"
     else:
+        from .local_endpoint import EmbeddedEndpoint  # imports moto: only when the endpoint really starts
+
         with EmbeddedEndpoint() as endpoint:
             out(f"Embedded endpoint (moto) at {endpoint.url}; its state is discarded when this command ends.")
             yield Target.local(endpoint.url, args.region, settings), "moto"
@@ -86,14 +95,25 @@ def _environment(args: argparse.Namespace) -> str:
     return validate_environment(args.env)
 
 
-def deploy_and_verify(args: argparse.Namespace, template: Template, target: Target, emulator: str | None) -> bool:
-    """Deploy the stack on ``target``, verify the table and test the connection; True if all good."""
+def deploy_and_verify(
+    args: argparse.Namespace, template: Template, target: Target, emulator: str | None
+) -> tuple[bool, DynamoDBClient]:
+    """Deploy the stack on ``target``, verify the table and test the connection.
+
+    Returns whether all went well and the table's ``DynamoDBClient``, already
+    connected. One session and one DynamoDB client serve the deployment, the
+    verification and the connection test.
+    """
+    from .stack import StackDeployer
+    from .template import expected_table
+    from .verify import all_passed, verify_table
+
     environment = _environment(args)
     expected = expected_table(template, environment)
     session = target.session()
-    deployer = StackDeployer(
-        target.client("cloudformation", session), target.client("dynamodb", session), report=out, timeout=args.timeout
-    )
+    dynamodb = target.client("dynamodb", session)
+    connection = DynamoDBClient.for_target(target, environment, client=dynamodb)
+    deployer = StackDeployer(target.client("cloudformation", session), dynamodb, report=out, timeout=args.timeout)
     result = deployer.deploy(
         template,
         stack_name=stack_name_for(environment),
@@ -103,17 +123,15 @@ def deploy_and_verify(args: argparse.Namespace, template: Template, target: Targ
         execute=not args.dry_run,
     )
     if args.dry_run:
-        return True
+        return True, connection
     out("Verifying the live table against the template:")
-    checks = verify_table(
-        target.client("dynamodb", session), expected, stack_outputs=result.outputs, emulator=emulator
-    )
+    checks = verify_table(dynamodb, expected, stack_outputs=result.outputs, emulator=emulator)
     for check in checks:
         out(f"  {check}")
-    print_description(DynamoDBClient.for_target(target, environment).test_connection())
+    print_description(connection.test_connection())
     passed = all_passed(checks)
     out("Deployment verified." if passed else "Deployment finished but the table does not match the template.")
-    return passed
+    return passed, connection
 
 
 def report_lint_warnings(template: Template) -> None:
@@ -130,13 +148,21 @@ def print_description(description: dict[str, Any]) -> None:
         out(f"  {key:<20} {description.get(key)}")
 
 
+def lint_template(args: argparse.Namespace) -> Template:
+    """Parse and lint ``--template`` (cfn-lint, imported here, once per process); errors stop the command."""
+    from .template import DEFAULT_TEMPLATE, load_template
+
+    return load_template(args.template or DEFAULT_TEMPLATE)
+
+
 def cmd_deploy(args: argparse.Namespace) -> int:
     """Deploy (or preview with --dry-run), verify and test the connection."""
     _environment(args)
-    template = load_template(args.template)  # linted before any endpoint or AWS call
+    template = lint_template(args)  # linted before any endpoint or AWS call
     report_lint_warnings(template)
     with open_target(args) as (target, emulator):
-        return 0 if deploy_and_verify(args, template, target, emulator) else 1
+        verified, _ = deploy_and_verify(args, template, target, emulator)
+    return 0 if verified else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -144,10 +170,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     environment = _environment(args)
     if environment == "prod":
         raise ConfigurationError("The demo writes sample items; run it on dev or staging, not prod.")
-    template = load_template(args.template)
+    template = lint_template(args)
     with open_target(args) as (target, emulator):
-        verified = deploy_and_verify(args, template, target, emulator)
-        store = DigestStore(DynamoDBClient.for_target(target, environment))
+        verified, connection = deploy_and_verify(args, template, target, emulator)
+        store = DigestStore(connection)
         today = date.today()
         items = sample_digest(today)
         store.put_many(items)
@@ -167,13 +193,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _deployer(target: Target) -> StackDeployer:
+    """A ``StackDeployer`` whose two clients come from one session of ``target``."""
+    from .stack import StackDeployer
+
+    session = target.session()
+    return StackDeployer(target.client("cloudformation", session), target.client("dynamodb", session), report=out)
+
+
 def cmd_recover(args: argparse.Namespace) -> int:
     """Get a stack out of ROLLBACK_COMPLETE / UPDATE_ROLLBACK_FAILED."""
     environment = _environment(args)
     with open_target(args) as (target, _):
-        session = target.session()
-        deployer = StackDeployer(target.client("cloudformation", session), target.client("dynamodb", session), report=out)
-        out(deployer.recover(stack_name_for(environment), environment))
+        out(_deployer(target).recover(stack_name_for(environment), environment))
     return 0
 
 
@@ -183,9 +215,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if environment == "prod" and not args.confirm_prod:
         raise ConfigurationError("Deleting the prod stack needs --confirm-prod. Nothing was deleted.")
     with open_target(args) as (target, _):
-        session = target.session()
-        deployer = StackDeployer(target.client("cloudformation", session), target.client("dynamodb", session), report=out)
-        deployer.delete(stack_name_for(environment))
+        _deployer(target).delete(stack_name_for(environment))
     table = table_name_for(environment)
     out(f"Table {table} is retained (DeletionPolicy: Retain). To remove the data as well, "
         f"disable deletion protection and run: aws dynamodb delete-table --table-name {table}")
@@ -194,7 +224,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     """Lint the template with cfn-lint."""
-    template = load_template(args.template)
+    template = lint_template(args)
     report_lint_warnings(template)
     out(f"{template.path}: cfn-lint found no errors ({len(template.warnings)} warning(s)).")
     return 0
@@ -202,6 +232,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Run the embedded endpoint until interrupted, printing how to use it."""
+    from .local_endpoint import EmbeddedEndpoint  # imports moto
+
     stop = stop or threading.Event()
     with _sigterm_sets(stop), EmbeddedEndpoint(host=args.host, port=args.port) as endpoint:
         out(f"Embedded DynamoDB + CloudFormation endpoint (moto) listening at {endpoint.url}")
@@ -279,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--endpoint-url", help="endpoint URL, e.g. one printed by 'serve'")
 
     def template_option(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--template", default=str(DEFAULT_TEMPLATE), help="CloudFormation template path")
+        sub.add_argument("--template", help="CloudFormation template path (default: the repository's infrastructure/dynamodb.yml)")
 
     deploy = command("deploy", cmd_deploy, "deploy or update the stack, verify the table, test the connection")
     connection_options(deploy)

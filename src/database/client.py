@@ -115,9 +115,17 @@ class DynamoDBClient:
         self._table_checked = False
 
     @classmethod
-    def for_target(cls, target: Target, environment: str | None = None, *, table_name: str | None = None) -> DynamoDBClient:
-        """Build a client for an existing ``Target`` (used by the CLI for local endpoints)."""
-        instance = cls(environment, table_name=table_name, settings=target.settings)
+    def for_target(
+        cls,
+        target: Target,
+        environment: str | None = None,
+        *,
+        table_name: str | None = None,
+        client: BaseClient | None = None,
+    ) -> DynamoDBClient:
+        """Build a client for an existing ``Target`` (used by the CLI); ``client``, if given,
+        is a boto3 DynamoDB client already built for that target, reused instead of a new one."""
+        instance = cls(environment, table_name=table_name, settings=target.settings, client=client)
         instance._target = target
         return instance
 

@@ -5,7 +5,8 @@ Roles:
   ``item_id``), validated on construction and converted to and from DynamoDB's
   attribute-value format with boto3's ``TypeSerializer``/``TypeDeserializer``.
   Anything DynamoDB would reject (bad key, float NaN/infinity, an item over 400 KB)
-  raises ``ItemValidationError`` before any request is sent.
+  raises ``ItemValidationError`` before any request is sent. Items read back are
+  deserialized in one pass and, when cheap type checks pass, not validated again.
 - ``DigestStore``: put/get/delete one item, read a whole day in sort-key order
   (following ``LastEvaluatedKey``), and write many items with ``BatchWriteItem``
   (chunks of 25, unprocessed items retried with capped exponential backoff and
@@ -21,6 +22,7 @@ inside ``extra`` come back as strings); tuples come back as lists; binary values
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
@@ -31,7 +33,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, DecimalException
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from .client import DynamoDBClient
@@ -66,7 +68,6 @@ DEFAULT_BACKOFF_CAP = 2.0
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _SERIALIZER = TypeSerializer()
-_DESERIALIZER = TypeDeserializer()
 _MAX_KEYS_SHOWN = 5
 
 
@@ -235,19 +236,52 @@ def _serialize(value: Any, path: str) -> AttributeValue:
         ) from None
 
 
-def _from_stored(value: Any) -> Any:
-    """Turn a ``TypeDeserializer`` value into plain Python (Decimal -> int/float, Binary -> bytes)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, Binary):
-        return value.value
-    if isinstance(value, list):
-        return [_from_stored(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _from_stored(v) for k, v in value.items()}
-    if isinstance(value, set):
-        return {_from_stored(v) for v in value}
-    return value
+class _PlainDeserializer(TypeDeserializer):
+    """``TypeDeserializer`` giving plain Python values in one pass: numbers as ``int``
+    when integral, else ``float`` (not ``Decimal``), binaries as ``bytes`` (not ``Binary``),
+    at any depth (lists, maps and sets go back through these methods)."""
+
+    def _deserialize_n(self, value: str) -> int | float:
+        number = DYNAMODB_CONTEXT.create_decimal(value)
+        return int(number) if number == number.to_integral_value() else float(number)
+
+    def _deserialize_b(self, value: bytes) -> bytes:
+        return Binary(value).value  # Binary checks the type, as the two-pass conversion did
+
+
+_DESERIALIZER = _PlainDeserializer()
+
+
+@functools.lru_cache(maxsize=256)
+def _is_normal_date(value: str) -> bool:
+    """Whether ``value`` is already a valid ``YYYY-MM-DD`` day (cached: a read sees few distinct days)."""
+    try:
+        return normalize_digest_date(value) == value
+    except ItemValidationError:
+        return False
+
+
+def _already_valid(values: Mapping[str, Any]) -> bool:
+    """Whether ``DigestItem.__post_init__`` would accept ``values`` unchanged.
+
+    Cheap checks for items read back from the table: anything unusual (a key or
+    field of another type, a long id, a naive timestamp) returns False, and the
+    caller then runs the full validation, which raises the usual error.
+    """
+    item_id, score, created_at = values["item_id"], values["score"], values["created_at"]
+    return (
+        type(values["digest_date"]) is str
+        and _is_normal_date(values["digest_date"])
+        and type(item_id) is str
+        and 0 < len(item_id) <= MAX_SORT_KEY_BYTES // 4  # at most 4 UTF-8 bytes per character
+        and type(values["title"]) is str
+        and type(values["url"]) is str
+        and type(values["source"]) is str
+        and type(values["summary"]) is str
+        and (score is None or (type(score) is float and math.isfinite(score)))
+        and all(type(tag) is str for tag in values["tags"])
+        and (created_at is None or (type(created_at) is datetime and created_at.utcoffset() is not None))
+    )
 
 
 # -- the item -----------------------------------------------------------------------------
@@ -338,8 +372,15 @@ class DigestItem:
 
     @classmethod
     def from_dynamodb(cls, attributes: Mapping[str, AttributeValue]) -> DigestItem:
-        """Build an item from a DynamoDB attribute-value map (as returned by GetItem/Query)."""
-        values = {name: _from_stored(_DESERIALIZER.deserialize(value)) for name, value in attributes.items()}
+        """Build an item from a DynamoDB attribute-value map (as returned by GetItem/Query).
+
+        One deserialization pass (strings taken as they are, numbers straight to
+        int/float). Items that pass cheap type checks are built without repeating the
+        full validation, which ran when they were written; anything else goes through
+        the normal constructor and gets its usual ``ItemValidationError``.
+        """
+        deserialize = _DESERIALIZER.deserialize
+        values = {name: value["S"] if "S" in value else deserialize(value) for name, value in attributes.items()}
         missing = [name for name in (PARTITION_KEY, SORT_KEY) if name not in values]
         if missing:
             raise ItemValidationError(f"Stored item lacks its key attribute(s): {', '.join(missing)}.")
@@ -350,18 +391,23 @@ class DigestItem:
             except ValueError:
                 raise ItemValidationError(f"Stored created_at {shown(created_at)} is not an ISO datetime.") from None
         score = values.pop("score", None)
-        return cls(
-            digest_date=values.pop(PARTITION_KEY),
-            item_id=values.pop(SORT_KEY),
-            title=values.pop("title", ""),
-            url=values.pop("url", ""),
-            source=values.pop("source", ""),
-            summary=values.pop("summary", ""),
-            score=None if score is None else float(score),
-            tags=tuple(values.pop("tags", ())),
-            created_at=created_at,
-            extra=values,
-        )
+        field_values = {
+            "digest_date": values.pop(PARTITION_KEY),
+            "item_id": values.pop(SORT_KEY),
+            "title": values.pop("title", ""),
+            "url": values.pop("url", ""),
+            "source": values.pop("source", ""),
+            "summary": values.pop("summary", ""),
+            "score": None if score is None else float(score),
+            "tags": tuple(values.pop("tags", ())),
+            "created_at": created_at,
+            "extra": values,  # a fresh dict, holding no field name (those were popped above)
+        }
+        if not _already_valid(field_values):
+            return cls(**field_values)
+        item = object.__new__(cls)
+        item.__dict__.update(field_values)  # exactly what __post_init__ would have kept
+        return item
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(DigestItem)) - {"extra"}

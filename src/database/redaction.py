@@ -16,6 +16,7 @@ Roles:
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -23,21 +24,29 @@ from typing import Any, Callable
 
 REDACTED = "***REDACTED***"
 _WATCHED_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "src.database")
-_HEADER_PATTERNS = (
-    re.compile(r"(?i)(x-amz-security-token['\"]?\s*[:=]\s*b?['\"]?)[^'\"\s,}]+"),
-    re.compile(r"(?i)(x-amz-sso_bearer_token['\"]?\s*[:=]\s*b?['\"]?)[^'\"\s,}]+"),
-    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*b?['\"]?)[^'\"}\n]+"),
-    re.compile(r"(?i)(aws_secret_access_key['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+"),
-    re.compile(r"(?i)(aws_session_token['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+"),
+_HEADER_PATTERN_SOURCES = (
+    r"(?i)(x-amz-security-token['\"]?\s*[:=]\s*b?['\"]?)[^'\"\s,}]+",
+    r"(?i)(x-amz-sso_bearer_token['\"]?\s*[:=]\s*b?['\"]?)[^'\"\s,}]+",
+    r"(?i)(authorization['\"]?\s*[:=]\s*b?['\"]?)[^'\"}\n]+",
+    r"(?i)(aws_secret_access_key['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+",
+    r"(?i)(aws_session_token['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+",
     # credential fields in bodies: STS answers (XML), SSO/SSO-OIDC/Cognito answers (JSON), and
     # request parameters as botocore logs them (dict repr, form encoding)
-    re.compile(r"(?i)(<(?:SecretAccessKey|SecretKey|SessionToken)>)[^<]+"),
-    re.compile(
+    r"(?i)(<(?:SecretAccessKey|SecretKey|SessionToken)>)[^<]+",
+    (
         r"(?i)(['\"](?:secret_?access_?key|secret_?key|session_?token|access_?token|refresh_?token|client_?secret"
         r"|web_?identity_?token|saml_?assertion)['\"]\s*:\s*b?['\"])[^'\"]+"
     ),
-    re.compile(r"(?i)((?:^|[?&\s])(?:WebIdentityToken|SAMLAssertion)=)[^&\s'\"]+"),
+    r"(?i)((?:^|[?&\s])(?:WebIdentityToken|SAMLAssertion)=)[^&\s'\"]+",
 )
+
+
+@functools.cache
+def _header_patterns() -> tuple[re.Pattern[str], ...]:
+    """The compiled patterns, built on first use: most processes never redact a record."""
+    return tuple(re.compile(source) for source in _HEADER_PATTERN_SOURCES)
+
+
 _MIN_SECRET_LENGTH = 8
 
 _lock = threading.Lock()
@@ -53,7 +62,7 @@ def register_secrets(*values: str | None) -> None:
 
 def redact(text: str) -> str:
     """Return ``text`` with every known secret and credential header value replaced."""
-    for pattern in _HEADER_PATTERNS:
+    for pattern in _header_patterns():
         text = pattern.sub(rf"\g<1>{REDACTED}", text)
     with _lock:
         secrets = tuple(_secrets)

@@ -1,7 +1,7 @@
 """``python -m tests.benchmarks``: run the rows, print the table, optionally write RESULTS.md.
 
-Usage: ``python -m tests.benchmarks [--rounds N] [--items N] [--calls N] [--only ROW ...]
-[--markdown PATH] [--aws-cli PATH] [--profile [TOP]] [--no-warm-up] [--no-diagnostics]``.
+Usage: ``python -m tests.benchmarks [--rounds N] [--items N] [--calls N] [--stack-seconds S]
+[--only ROW ...] [--markdown PATH] [--aws-cli PATH] [--profile [TOP]] [--no-warm-up] [--no-diagnostics]``.
 The exit code is 0 when every row ran (whether or not it met its goal: this measures,
 it does not gate), 1 when a row's work failed.
 """
@@ -21,7 +21,7 @@ from src.database.local_endpoint import EmbeddedEndpoint
 
 from .client_rows import ColdStart, SteadyState
 from .data_rows import BulkWrite, ReadDay
-from .deploy_row import Deploy, find_aws_cli
+from .deploy_row import Deploy, DeploySlowStack, find_aws_cli
 from .harness import (
     LEAKY_VARIABLES,
     Bench,
@@ -38,7 +38,7 @@ from .harness import (
     write_markdown,
 )
 
-ROWS: tuple[type[Row], ...] = (ColdStart, SteadyState, BulkWrite, ReadDay, Deploy)
+ROWS: tuple[type[Row], ...] = (ColdStart, SteadyState, BulkWrite, ReadDay, Deploy, DeploySlowStack)
 ROW_NAMES = tuple(row.name for row in ROWS)
 
 
@@ -46,6 +46,13 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 600:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 600 seconds, got {text}")
     return value
 
 
@@ -62,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"items for the bulk-write and read-day rows (default {defaults.items})")
     parser.add_argument("--calls", type=_positive, default=defaults.calls,
                         help=f"calls per side for the steady-state row (default {defaults.calls})")
+    parser.add_argument("--stack-seconds", type=_seconds, default=defaults.stack_seconds, metavar="S",
+                        help="how long the stack takes to create in the deploy-slow row "
+                        f"(default {defaults.stack_seconds:g})")
     parser.add_argument("--only", nargs="+", choices=ROW_NAMES, metavar="ROW",
                         help=f"run only these rows: {', '.join(ROW_NAMES)}")
     parser.add_argument("--markdown", type=Path, metavar="PATH",
@@ -119,7 +129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks and print (and optionally write) the results; return the exit code."""
     args = build_parser().parse_args(argv)
     sizes = Sizes(
-        rounds=args.rounds, items=args.items, calls=args.calls, warm_up=args.warm_up, diagnostics=args.diagnostics
+        rounds=args.rounds,
+        items=args.items,
+        calls=args.calls,
+        stack_seconds=args.stack_seconds,
+        warm_up=args.warm_up,
+        diagnostics=args.diagnostics,
     )
     aws_cli = find_aws_cli(args.aws_cli)
     info = machine_info()

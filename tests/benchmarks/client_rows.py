@@ -9,44 +9,80 @@ from __future__ import annotations
 import pstats
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from src.database.client import DynamoDBClient
 
-from .harness import REPO_ROOT, BenchmarkError, Row, Sample, format_stats, timed
+from .harness import (
+    COLD_START_ROUND_FACTOR,
+    REPO_ROOT,
+    STEADY_STATE_ROUND_FACTOR,
+    BenchmarkError,
+    Row,
+    Sample,
+    format_stats,
+    timed,
+)
 
 TABLE = "VibeDigest-bench"
 _MARKER = "BENCH-SECONDS"
 
 # Each script times itself from just before its first import of boto3 or the project to the
-# checked result; both import only ``time`` first.
-PROJECT_SCRIPT = """\
-import time
+# checked result; both import only ``time`` and ``gc`` (built in) first. Both also time the
+# garbage collector's pauses inside that window (a ``gc.callbacks`` hook, identical on both
+# sides): the interpreter's first full collection (~30 ms after importing boto3) comes after a
+# fixed number of allocations, so a few hundred more objects can move it into or out of the
+# window, and the notes show when it did.
+_GC_HOOK = """\
+import gc, time
+gc_pauses = [0.0, 0, 0.0]  # seconds in collections, full collections, start of the current one
+def on_gc(phase, info):
+    if phase == "start":
+        gc_pauses[2] = time.perf_counter()
+    else:
+        gc_pauses[0] += time.perf_counter() - gc_pauses[2]
+        gc_pauses[1] += info["generation"] == 2
+gc.callbacks.append(on_gc)
+"""
+
+PROJECT_SCRIPT = _GC_HOOK + """\
 started = time.perf_counter()
 from src.database import DynamoDBClient
 client = DynamoDBClient(table_name={table!r}, endpoint_url={url!r}, region={region!r})
 summary = client.test_connection()
 elapsed = time.perf_counter() - started
+gc.callbacks.remove(on_gc)
 assert summary["status"] == "ACTIVE", summary
-print({marker!r}, repr(elapsed))
+print({marker!r}, repr(elapsed), repr(gc_pauses[0]), gc_pauses[1])
 """
 
-BASELINE_SCRIPT = """\
-import time
+BASELINE_SCRIPT = _GC_HOOK + """\
 started = time.perf_counter()
 import boto3
 client = boto3.client("dynamodb", endpoint_url={url!r}, region_name={region!r})
 table = client.describe_table(TableName={table!r})["Table"]
 elapsed = time.perf_counter() - started
+gc.callbacks.remove(on_gc)
 assert table["TableStatus"] == "ACTIVE", table
-print({marker!r}, repr(elapsed))
+print({marker!r}, repr(elapsed), repr(gc_pauses[0]), gc_pauses[1])
 """
 
 
-def _inner_seconds(stdout: str) -> float:
+@dataclass(frozen=True)
+class _Timing:
+    """What a cold-start script reports: its time, the GC's pauses in it, and its full collections."""
+
+    seconds: float
+    gc_seconds: float
+    full_collections: int
+
+
+def _inner_timing(stdout: str) -> _Timing:
     for line in stdout.splitlines():
         if line.startswith(_MARKER):
-            return float(line.split()[1])
+            _, elapsed, gc_seconds, full = line.split()
+            return _Timing(float(elapsed), float(gc_seconds), int(full))
     raise BenchmarkError(f"no timing line in the subprocess's output: {stdout[-500:]!r}")
 
 
@@ -60,13 +96,10 @@ class ColdStart(Row):
     )
     baseline = 'fresh `python -c`: import boto3, boto3.client("dynamodb", ...), describe_table()'
     cpu_source = "child process"
+    round_factor = COLD_START_ROUND_FACTOR
 
     def _script(self, template: str) -> str:
         return template.format(table=TABLE, url=self.bench.url, region=self.bench.region, marker=_MARKER)
-
-    def setup(self) -> None:
-        """The table both subprocesses describe."""
-        self.bench.create_table(TABLE)
 
     def warm_up(self) -> None:
         """One run each, so bytecode caches exist (as on any second run of a command)."""
@@ -75,7 +108,18 @@ class ColdStart(Row):
 
     def _run(self, template: str, what: str) -> Sample:
         completed, sample = self.bench.run_subprocess([sys.executable, "-c", self._script(template)], what)
-        return Sample(seconds=_inner_seconds(completed.stdout), wall=sample.wall, cpu=sample.cpu)
+        timing = _inner_timing(completed.stdout)
+        return Sample(
+            seconds=timing.seconds,
+            wall=sample.wall,
+            cpu=sample.cpu,
+            gc=timing.gc_seconds,
+            full_gcs=timing.full_collections,
+        )
+
+    def setup(self) -> None:
+        """The table both subprocesses describe."""
+        self.bench.create_table(TABLE)
 
     def run_project(self) -> Sample:
         """Time inside the subprocess, from the imports to the summary; wall time around it."""
@@ -122,6 +166,7 @@ class SteadyState(Row):
     title = "steady state"
     project = "N x DynamoDBClient.test_connection() on one client"
     baseline = "N x client.describe_table(TableName=...) on one boto3 client"
+    round_factor = STEADY_STATE_ROUND_FACTOR
 
     def setup(self) -> None:
         """The table, and one client per side, each connected by one untimed call."""

@@ -34,6 +34,7 @@ import re
 import resource
 import statistics
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -74,7 +75,8 @@ class BenchmarkError(RuntimeError):
 
 @dataclass(frozen=True)
 class Sizes:
-    """How much work each row does: rounds per side, items per data row, calls per steady-state side.
+    """How much work each row does: rounds per side, items per data row, calls per steady-state side,
+    and how long the stack of the slow-stack deploy row takes to create.
 
     ``diagnostics`` adds the untimed extra runs behind the notes (call counts, request counts).
     """
@@ -82,6 +84,7 @@ class Sizes:
     rounds: int = 5
     items: int = 10_000
     calls: int = 500
+    stack_seconds: float = 20.0
     warm_up: bool = True
     diagnostics: bool = True
 
@@ -91,12 +94,16 @@ class Sample:
     """One timed run of one side: ``seconds`` is what the row compares.
 
     ``wall`` is the whole subprocess's wall time where ``seconds`` is measured inside
-    it; ``cpu`` is the client-side CPU time (benchmark thread, or the child process).
+    it; ``cpu`` is the client-side CPU time (benchmark thread, or the child process);
+    ``gc`` the garbage collector's pauses inside ``seconds`` (that thread or process)
+    and ``full_gcs`` how many of them were full (generation 2) collections.
     """
 
     seconds: float
     wall: float | None = None
     cpu: float | None = None
+    gc: float | None = None
+    full_gcs: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,8 @@ class Goal:
 
 
 CLIENT_GOAL = Goal("ratio <= 1.05", 1.05)
+COLD_START_ROUND_FACTOR = 5
+STEADY_STATE_ROUND_FACTOR = 3
 DEPLOY_GOAL = Goal("faster than the AWS CLI (ratio < 1)", 1.0, strict=True)
 
 
@@ -217,13 +226,39 @@ class Bench:
 _window_profiler: cProfile.Profile | None = None  # set only while ``profile_timed`` runs a side
 
 
+class GcPauses:
+    """A ``gc.callbacks`` hook: seconds the collector ran in one thread, and its full collections.
+
+    Collections triggered by other threads (the in-process moto server) are not counted.
+    """
+
+    def __init__(self) -> None:
+        self.thread = threading.get_ident()
+        self.seconds = 0.0
+        self.full = 0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        """Called by the collector at the start and stop of each collection."""
+        if threading.get_ident() != self.thread:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.full += info["generation"] == 2
+
+
 def timed(work: Callable[[], Any]) -> tuple[Any, Sample]:
-    """Run ``work`` once; return its result and its wall time and this thread's CPU time.
+    """Run ``work`` once; return its result and its wall time, this thread's CPU time and GC pauses.
 
     While ``profile_timed`` runs, this window is also profiled (its times are then discarded).
     """
     profiler = _window_profiler
-    if profiler is not None:
+    pauses = GcPauses()
+    if profiler is None:  # the hook's own calls would show up in the profile's call count
+        gc.callbacks.append(pauses)
+    else:
         profiler.enable()
     cpu_started = time.thread_time()
     started = time.perf_counter()
@@ -232,9 +267,11 @@ def timed(work: Callable[[], Any]) -> tuple[Any, Sample]:
     finally:
         seconds = time.perf_counter() - started
         cpu = time.thread_time() - cpu_started
-        if profiler is not None:
+        if profiler is None:
+            gc.callbacks.remove(pauses)
+        else:
             profiler.disable()
-    return result, Sample(seconds=seconds, cpu=cpu)
+    return result, Sample(seconds=seconds, cpu=cpu, gc=pauses.seconds, full_gcs=pauses.full)
 
 
 def profile_timed(run: Callable[[], Sample]) -> cProfile.Profile:
@@ -261,14 +298,22 @@ class Row(abc.ABC):
     """One comparison of the project against its baseline on the same endpoint."""
 
     name: ClassVar[str]
-    title: ClassVar[str]
-    project: ClassVar[str]
-    baseline: ClassVar[str]
+    title: str  # these three may be set per instance, e.g. from the sizes
+    project: str
+    baseline: str
     goal: ClassVar[Goal] = CLIENT_GOAL
     cpu_source: ClassVar[str] = "benchmark thread"
+    round_factor: ClassVar[int] = 1
+    """Rounds of this row = ``Sizes.rounds`` x this: rows whose rounds are short next to the machine's
+    noise (cold start, steady state) run more, so the medians can resolve a 5 % difference."""
 
     def __init__(self, bench: Bench) -> None:
         self.bench = bench
+
+    @property
+    def rounds(self) -> int:
+        """How many timed rounds this row runs per side."""
+        return self.bench.sizes.rounds * self.round_factor
 
     def unavailable(self) -> str | None:
         """Why the row cannot run here (it is then skipped with this reason), or None."""
@@ -378,7 +423,7 @@ def run_row(row: Row, report: Callable[[str], None] = print, *, profile_top: int
     try:
         if row.bench.sizes.warm_up:
             row.warm_up()
-        for number in range(row.bench.sizes.rounds):
+        for number in range(row.rounds):
             sides: list[tuple[list[Sample], Callable[[], Sample]]] = [
                 (result.project_samples, row.run_project),
                 (result.baseline_samples, row.run_baseline),
@@ -389,7 +434,7 @@ def run_row(row: Row, report: Callable[[str], None] = print, *, profile_top: int
                 gc.collect()
                 samples.append(run())
             report(
-                f"[{row.name}] round {number + 1}/{row.bench.sizes.rounds}"
+                f"[{row.name}] round {number + 1}/{row.rounds}"
                 f"{' (baseline first)' if number % 2 else ''}: project {seconds(result.project_samples[-1].seconds)}, "
                 f"baseline {seconds(result.baseline_samples[-1].seconds)}"
             )
@@ -434,6 +479,31 @@ def cpu_line(result: RowResult) -> str | None:
     )
 
 
+def gc_lines(result: RowResult) -> list[str]:
+    """Notes on the garbage collector's pauses inside the timed part, and the ratio without them."""
+    samples = {"project": result.project_samples, "baseline": result.baseline_samples}
+    if not all(s and all(x.gc is not None for x in s) for s in samples.values()):
+        return []
+
+    def pauses(side: str) -> str:
+        values = samples[side]
+        full = sum(1 for x in values if x.full_gcs)
+        median = statistics.median(x.gc or 0.0 for x in values)
+        return f"{seconds(median)} (a full collection in {full} of {len(values)} rounds)"
+
+    net = {side: statistics.median(x.seconds - (x.gc or 0.0) for x in values) for side, values in samples.items()}
+    lines = [
+        f"garbage-collector pauses inside the timed part (median; {result.cpu_source}): "
+        f"project {pauses('project')}, baseline {pauses('baseline')}",
+    ]
+    if net["baseline"] > 0:
+        lines.append(
+            f"time without the collector's pauses (median): project {seconds(net['project'])}, "
+            f"baseline {seconds(net['baseline'])}, ratio {net['project'] / net['baseline']:.3f}"
+        )
+    return lines
+
+
 def unit_line(result: RowResult) -> str | None:
     """A note with the median cost per operation (per call, per item), if the row has units."""
     if not result.units or result.units[0] <= 0:
@@ -470,8 +540,9 @@ def spread_line(result: RowResult) -> str:
     return f"rounds (s): project {listed(result.project_samples)}; baseline {listed(result.baseline_samples)}"
 
 
-def _notes(result: RowResult) -> list[str]:
-    notes = [spread_line(result), unit_line(result), cpu_line(result), calls_line(result), *result.notes]
+def row_notes(result: RowResult) -> list[str]:
+    """Every note printed under a row: spread, per-unit cost, CPU, call counts, GC pauses, the row's own."""
+    notes = [spread_line(result), unit_line(result), cpu_line(result), calls_line(result), *gc_lines(result), *result.notes]
     return [note for note in notes if note]
 
 
@@ -510,7 +581,7 @@ def format_table(results: Sequence[RowResult]) -> str:
         if result.skipped:
             continue
         lines.append(f"{result.title}: project = {result.project}; baseline = {result.baseline}")
-        lines.extend(f"  - {note}" for note in _notes(result))
+        lines.extend(f"  - {note}" for note in row_notes(result))
     return "\n".join(lines)
 
 
@@ -567,8 +638,10 @@ def markdown_section(results: Sequence[RowResult], info: dict[str, str], sizes: 
         "| --- | --- |",
         *(f"| {key} | {value} |" for key, value in info.items() if key != "date"),
         "",
-        f"Sizes: {sizes.rounds} rounds per side (order alternating), {sizes.items:,} items for the data rows, "
-        f"{sizes.calls} calls for the steady-state row; medians over the rounds; warm-up runs "
+        f"Sizes: {sizes.rounds} rounds per side (order alternating){_more_rounds(results, sizes)}, "
+        f"{sizes.items:,} items for the data rows, "
+        f"{sizes.calls} calls for the steady-state row, a stack that takes {sizes.stack_seconds:g} s for the "
+        "slow-stack deploy row; medians over the rounds; warm-up runs "
         f"{'on' if sizes.warm_up else 'off'}, diagnostics {'on' if sizes.diagnostics else 'off'}.",
         "",
         "| " + " | ".join(HEADER) + " |",
@@ -581,10 +654,18 @@ def markdown_section(results: Sequence[RowResult], info: dict[str, str], sizes: 
             continue
         lines.append(f"**{result.title}**: project = {result.project}; baseline = {result.baseline}")
         lines.append("")
-        lines.extend(f"- {note}" for note in _notes(result))
+        lines.extend(f"- {note}" for note in row_notes(result))
         lines.append("")
     lines.append(MARK_END)
     return "\n".join(lines)
+
+
+def _more_rounds(results: Sequence[RowResult], sizes: Sizes) -> str:
+    """E.g. '; cold start 45, steady state 27' for rows that ran more rounds than ``sizes.rounds``."""
+    more = [
+        f"{r.title} {len(r.project_samples)}" for r in results if not r.skipped and len(r.project_samples) != sizes.rounds
+    ]
+    return f"; {', '.join(more)}, as their rounds are short and noisy" if more else ""
 
 
 def write_markdown(path: Path, section: str) -> None:

@@ -1,0 +1,136 @@
+"""Tests of ``DigestItem.from_dynamodb``'s fast path for items read back from the table.
+
+``from_dynamodb`` converts in one pass (numbers straight to int/float, binaries to
+bytes) and skips the full re-validation when cheap checks show ``__post_init__``
+would change nothing. These tests pin that down: the fast path builds exactly the
+item the validating constructor builds (same values, same types), and any stored
+item the cheap checks do not vouch for still gets the validating constructor's own
+error. No endpoint is needed: the input is the attribute-value map DynamoDB returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from src.database.digest_store import DigestItem, sample_digest
+from src.database.errors import ItemValidationError
+
+DAY = "2026-11-26"
+
+
+def stored(**attributes: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """An attribute-value map with the key of ``DAY``/``x`` plus ``attributes``."""
+    return {"digest_date": {"S": DAY}, "item_id": {"S": "x"}, **attributes}
+
+
+def validated(item: DigestItem) -> DigestItem:
+    """The same fields passed through the validating constructor."""
+    return DigestItem(**{f.name: getattr(item, f.name) for f in dataclasses.fields(DigestItem)})
+
+
+def types_of(item: DigestItem) -> dict[str, type]:
+    return {f.name: type(getattr(item, f.name)) for f in dataclasses.fields(DigestItem)}
+
+
+ITEMS = [
+    *sample_digest(date(2026, 11, 26), 3),
+    DigestItem(digest_date=DAY, item_id="bare"),
+    DigestItem(
+        digest_date=DAY,
+        item_id="é" * 256,  # 512 UTF-8 bytes: valid, and past the fast path's 256-character shortcut
+        score=3.0,
+        tags=("a",),
+        created_at=datetime(2026, 11, 26, 7, 30, tzinfo=timezone(timedelta(hours=-5))),
+        extra={
+            "votes": 42,
+            "ratio": 2.5,
+            "one_point_zero": Decimal("1.0"),
+            "payload": b"\x00\x01",
+            "blobs": {b"a", b"b"},
+            "weights": {1, 2.5},
+            "nested": {"list": [1, {"deep": 0.25}], "flag": True, "none": None},
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=lambda item: item.item_id[:20])
+def test_reading_back_gives_the_validated_item_with_the_same_types(item: DigestItem) -> None:
+    back = DigestItem.from_dynamodb(item.to_dynamodb())
+    assert back == item == validated(back)
+    assert types_of(back) == types_of(validated(back))
+    assert back.extra == validated(back).extra
+    assert {name: type(value) for name, value in back.extra.items()} == {
+        name: type(value) for name, value in validated(back).extra.items()
+    }
+
+
+def test_numbers_come_back_as_int_or_float_and_binaries_as_bytes_at_any_depth() -> None:
+    back = DigestItem.from_dynamodb(
+        stored(
+            score={"N": "1"},
+            n={"N": "1.0"},
+            f={"N": "0.25"},
+            big={"N": "1E+2"},
+            ns={"NS": ["1", "2.5"]},
+            nested={"M": {"l": {"L": [{"N": "7"}, {"B": b"\x01"}]}}},
+            bs={"BS": [b"\x02"]},
+            exact={"N": "12345678901234567890.123456789"},
+        )
+    )
+    assert back.score == 1.0 and type(back.score) is float
+    assert back.extra["n"] == 1 and type(back.extra["n"]) is int
+    assert back.extra["f"] == 0.25 and type(back.extra["f"]) is float
+    assert back.extra["big"] == 100 and type(back.extra["big"]) is int
+    assert back.extra["ns"] == {1, 2.5}
+    assert back.extra["nested"] == {"l": [7, b"\x01"]} and type(back.extra["nested"]["l"][1]) is bytes
+    assert back.extra["bs"] == {b"\x02"}
+    assert back.extra["exact"] == float(Decimal("12345678901234567890.123456789"))
+
+
+@pytest.mark.parametrize(
+    ("attributes", "message"),
+    [
+        (stored(title={"N": "5"}), "title must be a string"),
+        (stored(summary={"BOOL": True}), "summary must be a string"),
+        ({"digest_date": {"S": "2026-13-01"}, "item_id": {"S": "x"}}, "not a real calendar date"),
+        ({"digest_date": {"S": "26-11-2026"}, "item_id": {"S": "x"}}, "must be an ISO date"),
+        ({"digest_date": {"N": "20261126"}, "item_id": {"S": "x"}}, "must be a 'YYYY-MM-DD' string"),
+        ({"digest_date": {"S": DAY}, "item_id": {"S": ""}}, "must not be empty"),
+        ({"digest_date": {"S": DAY}, "item_id": {"S": "é" * 513}}, "1026 bytes"),
+        ({"digest_date": {"S": DAY}, "item_id": {"N": "7"}}, "item_id must be a string"),
+        (stored(created_at={"S": "2026-11-26T07:00:00"}), "naive datetime"),
+        (stored(created_at={"N": "1"}), "created_at must be a datetime"),
+        (stored(tags={"L": [{"S": "ok"}, {"N": "3"}]}), "tags must be a sequence of strings"),
+        (stored(score={"S": "nan"}), "NaN or infinity"),
+        (stored(created_at={"S": "yesterday"}), "not an ISO datetime"),
+        ({"digest_date": {"S": DAY}}, "lacks its key attribute.*item_id"),
+    ],
+)
+def test_bad_stored_items_get_the_validating_constructors_error(attributes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ItemValidationError, match=message):
+        DigestItem.from_dynamodb(attributes)
+
+
+def test_a_bad_date_is_refused_every_time_not_only_the_first() -> None:
+    """The check of stored dates is cached per string; a refused date stays refused."""
+    for _ in range(3):
+        with pytest.raises(ItemValidationError, match="not a real calendar date"):
+            DigestItem.from_dynamodb({"digest_date": {"S": "2026-02-30"}, "item_id": {"S": "x"}})
+    assert DigestItem.from_dynamodb(stored()).digest_date == DAY
+
+
+def test_items_read_back_are_frozen_hashable_and_own_their_extra() -> None:
+    attributes = stored(votes={"N": "1"})
+    back = DigestItem.from_dynamodb(attributes)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        back.title = "changed"  # type: ignore[misc]
+    assert hash(back) == hash(DigestItem(digest_date=DAY, item_id="x"))
+    attributes["votes"] = {"N": "2"}
+    assert back.extra == {"votes": 1}
+    assert repr(back) == repr(validated(back))
