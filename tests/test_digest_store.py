@@ -614,3 +614,11 @@ def test_format_digest_prints_a_readable_table() -> None:
     assert lines[2].split() == ["001-short", "0.50", "blog", "Short", "title"]
     assert lines[3].split() == ["002-long", "-", "-", "L" * 17 + "..."]
     assert format_digest([]) == "(no items)"
+
+
+@pytest.mark.parametrize("score", [3, 0, -2])
+def test_an_integer_score_is_accepted_and_stored_as_a_number(store: DigestStore, score: int) -> None:
+    item = DigestItem(digest_date="2026-11-26", item_id=f"int-{score}", score=score)
+    assert item.score == float(score)
+    store.put(item)
+    assert store.get("2026-11-26", f"int-{score}") == item

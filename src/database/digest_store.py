@@ -183,8 +183,8 @@ def item_size(attributes: AttributeMap) -> int:
 # -- value conversion -------------------------------------------------------------------
 
 
-def _finite_decimal(value: float | Decimal, path: str) -> Decimal:
-    number = Decimal(str(value)) if isinstance(value, float) else value
+def _finite_decimal(value: int | float | Decimal, path: str) -> Decimal:
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
     if not number.is_finite():
         raise ItemValidationError(f"{path} is {value}; DynamoDB cannot store NaN or infinity.")
     return number
