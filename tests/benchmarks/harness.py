@@ -47,6 +47,7 @@ from botocore.client import BaseClient
 from src.database.connection import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, LOCAL_REGION, Target
 from src.database.local_endpoint import EmbeddedEndpoint
 from tests.conftest import reset_moto
+from tests.support.tables import create_digest_table
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "infrastructure" / "dynamodb.yml"
@@ -170,18 +171,7 @@ class Bench:
     def create_table(self, name: str) -> None:
         """Create a table with the template's key schema and billing mode (untimed setup)."""
         client = self.admin("dynamodb")
-        client.create_table(
-            TableName=name,
-            AttributeDefinitions=[
-                {"AttributeName": "digest_date", "AttributeType": "S"},
-                {"AttributeName": "item_id", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "digest_date", "KeyType": "HASH"},
-                {"AttributeName": "item_id", "KeyType": "RANGE"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_digest_table(client, name)
         client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
 
     def delete_table(self, name: str) -> None:
