@@ -16,7 +16,8 @@ from moto import mock_aws
 from src.database.connection import Target
 from src.database.local_endpoint import EmbeddedEndpoint
 
-_LEAKY_VARIABLES = (
+# Variables that would point a test at a real account or change its retries and timeouts.
+LEAKY_VARIABLES = (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "AWS_SESSION_TOKEN",
@@ -34,7 +35,7 @@ _LEAKY_VARIABLES = (
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Placeholder credentials, us-east-1, and empty AWS config files for every test."""
-    for name in _LEAKY_VARIABLES:
+    for name in LEAKY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     empty = tmp_path_factory.getbasetemp() / "empty-aws-config"
     empty.touch()

@@ -46,6 +46,7 @@ from botocore.client import BaseClient
 
 from src.database.connection import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, LOCAL_REGION, Target
 from src.database.local_endpoint import EmbeddedEndpoint
+from tests.conftest import LEAKY_VARIABLES as CONFTEST_LEAKY_VARIABLES
 from tests.conftest import reset_moto
 from tests.support.tables import create_digest_table
 
@@ -54,20 +55,9 @@ TEMPLATE_PATH = REPO_ROOT / "infrastructure" / "dynamodb.yml"
 MARK_START = "<!-- benchmark-results:start -->"
 MARK_END = "<!-- benchmark-results:end -->"
 RERUN = "python -m tests.benchmarks --markdown tests/benchmarks/RESULTS.md"
-# Variables that would point a subprocess at a real account or change its retries.
-LEAKY_VARIABLES = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_SESSION_TOKEN",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_DYNAMODB",
-    "AWS_ENDPOINT_URL_CLOUDFORMATION",
-    "AWS_MAX_ATTEMPTS",
-    "AWS_RETRY_MODE",
-    "VIBEDIGEST_CONNECT_TIMEOUT",
-    "VIBEDIGEST_READ_TIMEOUT",
-    "PYTHONDONTWRITEBYTECODE",  # so repeated cold starts use bytecode caches, as a user's second run does
-)
+# The tests' list (a real account, endpoints, retries, timeouts), plus the bytecode switch:
+# repeated cold starts should use bytecode caches, as a user's second run does.
+LEAKY_VARIABLES = (*CONFTEST_LEAKY_VARIABLES, "PYTHONDONTWRITEBYTECODE")
 
 
 class BenchmarkError(RuntimeError):
