@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 from moto import mock_aws
 
-from src.database.connection import Target
+from src.database.target import Target
 from src.database.local_endpoint import EmbeddedEndpoint
 
 # Variables that would point a test at a real account or change its retries and timeouts.

@@ -30,7 +30,7 @@ import pytest
 
 from src.database import cli
 from src.database.client import DynamoDBClient
-from src.database.connection import Target
+from src.database.target import Target
 from src.database.errors import DatabaseError
 from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.settings import ClientSettings

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from botocore.client import BaseClient
 
-from src.database.connection import Target
+from src.database.target import Target
 from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.template import DEFAULT_TEMPLATE
 from tests.benchmarks.cli import ROW_NAMES, main, run

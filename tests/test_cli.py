@@ -18,8 +18,9 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -27,8 +28,18 @@ from botocore.client import BaseClient
 
 from src.database import cli
 from src.database.cli import build_parser, cmd_serve, main
-from src.database.connection import Target
+from src.database.cli_hints import hint_for
+from src.database.errors import (
+    ConfigurationError,
+    CredentialsError,
+    DatabaseError,
+    StackNeedsRecoveryError,
+    TableNotFoundError,
+    ThrottledError,
+    translate,
+)
 from src.database.local_endpoint import EmbeddedEndpoint
+from src.database.target import Target
 from src.database.template import DEFAULT_TEMPLATE
 from tests.conftest import reset_moto
 from tests.support.fault_proxy import FaultProxy
@@ -149,8 +160,37 @@ def test_status_of_a_missing_table_is_one_error_line(server: str, capsys: pytest
     assert code == 1
     line = error_line(err)
     assert f"Table 'VibeDigest-prod' not found in us-east-1 ({server})" in line
-    assert "deploy --env prod" in line
+    assert line.endswith("Deploy it first: python -m src.database deploy --env prod")  # the CLI's hint
     assert out == ""
+
+
+@pytest.mark.parametrize(
+    ("error", "target", "hint"),
+    [
+        (TableNotFoundError(), "aws", "Deploy it first: python -m src.database deploy --env staging --target aws"),
+        (StackNeedsRecoveryError(), "local", "Recover with: python -m src.database recover --env staging"),
+        (CredentialsError(), "aws", "--target local"),
+        (ThrottledError(), "aws", "AWS_MAX_ATTEMPTS"),
+        (ConfigurationError("bad"), "aws", ""),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else None,
+)
+def test_the_cli_adds_the_command_hint_the_library_leaves_out(error: DatabaseError, target: str, hint: str) -> None:
+    assert "python -m" not in str(error)
+    if hint:
+        assert hint in hint_for(error, "staging", target)
+    else:
+        assert hint_for(error, "staging", target) == ""
+
+
+def test_a_missing_region_gets_the_region_option_as_hint() -> None:
+    from botocore.exceptions import NoRegionError
+
+    cause = NoRegionError()
+    error = translate(cause, operation="DescribeTable")
+    error.__cause__ = cause
+    assert "--region" not in str(error)
+    assert hint_for(error, "dev", "aws") == "Pass --region or set AWS_REGION."
 
 
 def test_status_on_localstack_target_uses_the_given_endpoint(server: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,7 +23,7 @@ from botocore.client import BaseClient
 
 import src.database.template as template_module
 from src.database.cli import main
-from src.database.connection import Target
+from src.database.target import Target
 from src.database.local_endpoint import EmbeddedEndpoint
 from tests.conftest import reset_moto
 

@@ -10,9 +10,13 @@ logs, the retry warning, error translation and a repr without secrets.
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -21,11 +25,18 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from src.database.client import DynamoDBClient, summarize
-from src.database.connection import Target
-from src.database.errors import ConfigurationError, EndpointUnreachableError, ServiceError, TableNotFoundError
+from src.database.errors import (
+    ConditionalCheckFailedError,
+    ConfigurationError,
+    EndpointUnreachableError,
+    ServiceError,
+    TableNotFoundError,
+)
 from src.database.settings import ClientSettings
+from src.database.target import Target
 from tests.support.fault_proxy import Fault, FaultProxy, refused_endpoint
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYCLIENTSECRET"
 KEY = {"digest_date": {"S": "2024-05-01"}, "item_id": {"S": "a"}}
 TABLE_DESCRIPTION: dict[str, Any] = {
@@ -238,14 +249,28 @@ def test_a_missing_table_is_reported_and_checked_again_next_time(moto_aws: None)
 def test_errors_of_the_operation_are_translated_and_chained(stubbed: tuple[BaseClient, Stubber]) -> None:
     client, stubber = stubbed
     stubber.add_response("describe_table", {"Table": TABLE_DESCRIPTION}, {"TableName": "VibeDigest-dev"})
-    stubber.add_client_error("put_item", "ValidationException", f"bad item {SECRET}", 400)
+    stubber.add_client_error("put_item", "ValidationException", f"bad item; X-Amz-Security-Token: {SECRET}", 400)
     db = DynamoDBClient("dev", client=client)
     with pytest.raises(ServiceError) as excinfo:
         db.call("PutItem", TableName="VibeDigest-dev", Item=KEY)
     assert "PutItem failed in us-east-1" in str(excinfo.value)
-    assert "ValidationException" in str(excinfo.value)
+    assert "ValidationException: bad item; X-Amz-Security-Token: ***REDACTED***" in str(excinfo.value)
     assert SECRET not in str(excinfo.value)
     assert isinstance(excinfo.value.__cause__, ClientError)
+
+
+def test_a_put_without_the_sort_key_says_what_aws_said(moto_aws: None) -> None:
+    """Issue 7: the AWS message naming the missing key is in the error itself, not only in its cause."""
+    db = DynamoDBClient("dev")
+    create_table(db.client, "VibeDigest-dev")
+    with pytest.raises(ServiceError) as excinfo:
+        db.call("PutItem", TableName=db.table_name, Item={"digest_date": {"S": "2024-05-01"}})
+    error = excinfo.value
+    assert "PutItem failed in us-east-1" in str(error)
+    assert "ValidationException: One or more parameter values were invalid: Missing the key item_id" in str(error)
+    assert (error.operation, error.code) == ("PutItem", "ValidationException")
+    assert "Missing the key item_id in the item" in error.aws_message
+    assert isinstance(error.__cause__, ClientError)
 
 
 def test_a_refused_endpoint_is_an_unreachable_error() -> None:
@@ -283,7 +308,7 @@ def test_an_injected_test_double_without_botocore_events_is_accepted() -> None:
 # -- retries are logged -----------------------------------------------------------------------
 
 
-def test_retries_of_a_successful_call_are_logged_as_a_warning(
+def test_retries_of_a_successful_call_are_logged_at_info(
     stubbed: tuple[BaseClient, Stubber], caplog: pytest.LogCaptureFixture
 ) -> None:
     client, stubber = stubbed
@@ -291,10 +316,10 @@ def test_retries_of_a_successful_call_are_logged_as_a_warning(
         "describe_table", {"Table": TABLE_DESCRIPTION, "ResponseMetadata": {"RetryAttempts": 2}},
         {"TableName": "VibeDigest-dev"},
     )
-    with caplog.at_level(logging.WARNING, logger="src.database.client"):
+    with caplog.at_level(logging.DEBUG, logger="src.database"):
         DynamoDBClient("dev", client=client).validate_table()
     (record,) = [r for r in caplog.records if "retries" in r.getMessage()]
-    assert record.levelno == logging.WARNING
+    assert record.levelno == logging.INFO
     assert record.getMessage() == "DescribeTable on VibeDigest-dev succeeded after 2 retries"
 
 
@@ -316,7 +341,7 @@ def test_real_retries_behind_a_throttling_proxy_are_logged(
     with FaultProxy(local_target.endpoint_url or "") as proxy:
         proxy.inject(Fault.THROTTLING, times=1, operations={"DescribeTable"})
         db = DynamoDBClient.for_target(Target.local(proxy.url, settings=ClientSettings(max_attempts=3)), "dev")
-        with caplog.at_level(logging.WARNING, logger="src.database.client"):
+        with caplog.at_level(logging.INFO, logger="src.database"):
             summary = db.test_connection()
         assert proxy.faults_injected == 1
         assert proxy.requests_by_operation["DescribeTable"] == 2
@@ -331,9 +356,11 @@ def test_a_failed_call_logs_how_many_attempts_it_made(
     stubber.add_client_error(
         "describe_table", "ResourceNotFoundException", "gone", 400, response_meta={"RetryAttempts": 3}
     )
-    with caplog.at_level(logging.ERROR, logger="src.database.client"), pytest.raises(TableNotFoundError):
+    with caplog.at_level(logging.DEBUG, logger="src.database"), pytest.raises(TableNotFoundError):
         DynamoDBClient("dev", client=client).validate_table()
-    assert "DescribeTable on VibeDigest-dev failed after 4 attempts" in caplog.text
+    (record,) = [r for r in caplog.records if "failed after" in r.getMessage()]
+    assert record.getMessage().startswith("DescribeTable on VibeDigest-dev failed after 4 attempts")
+    assert record.levelno == logging.DEBUG  # the caller decides whether the error it catches matters
 
 
 # -- test_connection ---------------------------------------------------------------------------
@@ -401,3 +428,134 @@ def test_an_unknown_operation_is_a_configuration_error(moto_aws: None) -> None:
     client = DynamoDBClient(table_name="digest", region="us-east-1")
     with pytest.raises(ConfigurationError, match="Unknown DynamoDB operation 'NoSuchOperation'"):
         client.call("NoSuchOperation")
+
+
+# -- a constructor that cannot lie -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"region": "eu-west-1"}, "region"),
+        ({"endpoint_url": "http://127.0.0.1:4566"}, "endpoint_url"),
+        ({"profile": "other"}, "profile"),
+        ({"settings": ClientSettings(max_attempts=2)}, "settings"),
+        ({"session": "a session"}, "session"),
+    ],
+)
+def test_a_ready_client_refuses_arguments_it_would_ignore(
+    stubbed: tuple[BaseClient, Stubber], kwargs: dict[str, Any], named: str
+) -> None:
+    client, _ = stubbed
+    with pytest.raises(ConfigurationError, match=f"Given a ready client, DynamoDBClient cannot apply {named}"):
+        DynamoDBClient("dev", client=client, **kwargs)
+
+
+@pytest.mark.parametrize(("kwargs", "named"), [({"region": "eu-west-1"}, "region"), ({"profile": "p"}, "profile")])
+def test_a_session_refuses_the_region_and_profile_it_would_ignore(kwargs: dict[str, Any], named: str) -> None:
+    """Issue 7: region='eu-west-1' with a us-east-1 session used to show eu-west-1 and call us-east-1."""
+    with pytest.raises(ConfigurationError, match=f"Given a ready session, DynamoDBClient cannot apply {named}"):
+        DynamoDBClient("dev", session=boto3.Session(region_name="us-east-1"), **kwargs)
+
+
+def test_a_session_still_takes_the_endpoint_and_settings_it_applies() -> None:
+    db = DynamoDBClient("dev", session=boto3.Session(region_name="eu-west-2"),
+                        endpoint_url="http://127.0.0.1:4566", settings=ClientSettings(read_timeout=1.25))
+    assert repr(db).startswith("DynamoDBClient(table='VibeDigest-dev', region='eu-west-2', "
+                               "endpoint='http://127.0.0.1:4566', not connected")
+    assert (db.client.meta.region_name, db.client.meta.endpoint_url) == ("eu-west-2", "http://127.0.0.1:4566")
+    assert db.client.meta.config.read_timeout == 1.25
+
+
+def test_repr_shows_what_an_injected_client_uses(stubbed: tuple[BaseClient, Stubber]) -> None:
+    client, _ = stubbed
+    assert repr(DynamoDBClient("dev", client=client)) == (
+        f"DynamoDBClient(table='VibeDigest-dev', region={client.meta.region_name!r}, "
+        f"endpoint={client.meta.endpoint_url!r}, connected)"
+    )
+
+
+# -- retries through botocore's chain ----------------------------------------------------------
+
+
+@pytest.fixture
+def profile_with_retries(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An AWS config file whose profile 'tuned' sets max_attempts = 7 and retry_mode = adaptive."""
+    config = tmp_path / "config"
+    config.write_text("[profile tuned]\nregion = eu-west-1\nmax_attempts = 7\nretry_mode = adaptive\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    return "tuned"
+
+
+def retries_of(db: DynamoDBClient) -> tuple[str, int]:
+    """The retry mode and total attempts botocore resolved for the client."""
+    retries = db.client.meta.config.retries
+    return retries["mode"], retries["total_max_attempts"]
+
+
+def test_without_any_setting_the_package_defaults_apply() -> None:
+    assert retries_of(DynamoDBClient("dev")) == ("standard", 3)
+
+
+def test_the_profile_sets_the_retries(profile_with_retries: str) -> None:
+    assert retries_of(DynamoDBClient("dev", profile=profile_with_retries)) == ("adaptive", 7)
+
+
+def test_the_environment_wins_over_the_profile(profile_with_retries: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "5")
+    monkeypatch.setenv("AWS_RETRY_MODE", "legacy")
+    assert retries_of(DynamoDBClient("dev", profile=profile_with_retries)) == ("legacy", 5)
+
+
+def test_the_caller_wins_over_environment_and_profile(
+    profile_with_retries: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "5")
+    settings = ClientSettings(max_attempts=2, retry_mode="standard")
+    assert retries_of(DynamoDBClient("dev", profile=profile_with_retries, settings=settings)) == ("standard", 2)
+
+
+def test_a_caller_value_overrides_only_what_it_sets(profile_with_retries: str) -> None:
+    settings = ClientSettings(max_attempts=2)
+    assert retries_of(DynamoDBClient("dev", profile=profile_with_retries, settings=settings)) == ("adaptive", 2)
+
+
+# -- a guest in someone else's application -------------------------------------------------------
+
+CONDITIONAL_PUT_SCRIPT = """
+import sys
+from src.database import ConditionalCheckFailedError, DynamoDBClient
+db = DynamoDBClient("dev", endpoint_url=sys.argv[1], region="us-east-1")
+item = {"digest_date": {"S": "2024-05-01"}, "item_id": {"S": "a"}}
+db.call("PutItem", TableName=db.table_name, Item=item)
+try:
+    db.call("PutItem", TableName=db.table_name, Item=item, ConditionExpression="attribute_not_exists(item_id)")
+except ConditionalCheckFailedError as error:
+    print("caught", error.code)
+"""
+
+
+def test_a_failed_condition_is_typed_and_not_logged_at_error(
+    local_target: Target, caplog: pytest.LogCaptureFixture
+) -> None:
+    create_table(local_target.client("dynamodb"), "VibeDigest-dev")
+    db = DynamoDBClient.for_target(local_target, "dev")
+    item = {**KEY, "title": {"S": "t"}}
+    db.call("PutItem", TableName=db.table_name, Item=item)
+    with caplog.at_level(logging.DEBUG, logger="src.database"), pytest.raises(ConditionalCheckFailedError) as excinfo:
+        db.call("PutItem", TableName=db.table_name, Item=item, ConditionExpression="attribute_not_exists(item_id)")
+    assert excinfo.value.code == "ConditionalCheckFailedException"
+    assert isinstance(excinfo.value.__cause__, ClientError)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_with_no_logging_configured_a_caught_error_prints_nothing(local_target: Target) -> None:
+    """Fresh interpreter, no logging set up: the library's records go to its NullHandler, not stderr."""
+    create_table(local_target.client("dynamodb"), "VibeDigest-dev")
+    result = subprocess.run(
+        [sys.executable, "-c", CONDITIONAL_PUT_SCRIPT, local_target.endpoint_url or ""],
+        check=False, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "caught ConditionalCheckFailedException\n"
+    assert result.stderr == ""

@@ -27,7 +27,7 @@ import pytest
 from botocore.client import BaseClient
 from botocore.stub import ANY, Stubber
 
-from src.database.errors import DeploymentError
+from src.database.errors import DeploymentError, StackNeedsRecoveryError
 from src.database.stack import StackDeployer
 from src.database.template import Template, load_template
 
@@ -35,7 +35,7 @@ STACK = "vibedigest-dev"
 TABLE = "VibeDigest-dev"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/6f1c2d40-0000-11ef-9a7e-0a1b2c3d4e5f"
 CHANGE_SET_ID = f"arn:aws:cloudformation:us-east-1:123456789012:changeSet/vibedigest-abc/{'1' * 8}"
-RECOVER = "python -m src.database recover --env dev"
+RECOVER = "Recover it (StackDeployer.recover), then deploy again."
 EMPTY_CHANGE_SET_REASON = (
     "The submitted information didn't contain changes. Submit different information to create a change set."
 )
@@ -225,7 +225,8 @@ def test_deploy_refuses_a_rollback_complete_stack(scripted: Scripted, template: 
     message = str(caught.value)
     assert f"Stack {STACK} is ROLLBACK_COMPLETE" in message
     assert f"DigestTable: {CREATE_FAILURE}" in message
-    assert message.endswith(f"Recover with: {RECOVER}")
+    assert message.endswith(RECOVER)
+    assert isinstance(caught.value, StackNeedsRecoveryError)
     scripted.done()  # no change set was created
 
 
@@ -294,7 +295,7 @@ def test_deploy_refuses_an_update_rollback_failed_stack(scripted: Scripted, temp
         event("DigestTable", "UPDATE_FAILED", UPDATE_FAILURE, minute=2),
         event(STACK, "UPDATE_IN_PROGRESS", "User Initiated", minute=1),
     ])
-    with pytest.raises(DeploymentError, match=f"DigestTable: .*Subscriber limit exceeded.*Recover with: {RECOVER}"):
+    with pytest.raises(DeploymentError, match=r"DigestTable: .*Subscriber limit exceeded.*Recover it \(StackDeployer.recover\)"):
         scripted.deploy(template)
     scripted.done()
 
@@ -321,7 +322,8 @@ def test_create_ending_rollback_complete_raises_with_reason_and_recover_command(
         scripted.deploy(template)
     message = str(caught.value)
     assert message.startswith(f"Stack {STACK} ended ROLLBACK_COMPLETE: DigestTable: {CREATE_FAILURE}")
-    assert message.endswith(f"Recover with: {RECOVER}")
+    assert message.endswith(RECOVER)
+    assert isinstance(caught.value, StackNeedsRecoveryError)
     assert any("CREATE_FAILED" in line and CREATE_FAILURE in line for line in scripted.lines)
     assert not any("REVIEW_IN_PROGRESS" in line for line in scripted.lines)  # seen before executing
     scripted.done()  # the table was never waited for

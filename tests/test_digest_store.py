@@ -26,7 +26,7 @@ from botocore.stub import Stubber
 
 from src.database import BatchWriteError, ItemExistsError
 from src.database.client import DynamoDBClient
-from src.database.connection import Target
+from src.database.target import Target
 from src.database.digest_store import (
     BATCH_SIZE,
     MAX_ITEM_BYTES,

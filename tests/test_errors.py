@@ -1,9 +1,10 @@
 """Unit tests of ``src.database.errors``: the hierarchy, default messages and ``translate``.
 
 Every branch of ``translate`` is driven with the real botocore exception class. The
-boto exceptions are built carrying a fake secret (in the AWS error message, the
-endpoint URL and the exception text) to prove the translated message never repeats
-what AWS or botocore said, only codes and names the package controls.
+boto exceptions are built carrying a fake secret (in the AWS error message, as AWS
+quotes a signed security-token header in a signature mismatch; in the endpoint URL and
+the exception text) to prove that the translated message keeps what AWS said with the
+secret redacted, and never repeats botocore's exception text.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from botocore.exceptions import (
 from src.database import errors
 from src.database.errors import (
     AccessDeniedError,
+    ConditionalCheckFailedError,
     ConfigurationError,
     CredentialsError,
     DatabaseError,
@@ -45,6 +47,7 @@ from src.database.errors import (
     error_code,
     translate,
 )
+from src.database.redaction import REDACTED
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"
 SECRET_URL = f"http://user:{SECRET}@127.0.0.1:1"
@@ -55,10 +58,15 @@ ALL_CLASSES = tuple(
 )
 
 
+AWS_SAID = f"The canonical string should have been 'POST / x-amz-security-token:{SECRET}'"
+"""An AWS error message quoting a credential header, as AWS does for a signature mismatch."""
+AWS_SAID_REDACTED = f"The canonical string should have been 'POST / x-amz-security-token:{REDACTED}'"
+
+
 def client_error(code: str, status: int = 400, operation: str = "PutItem") -> ClientError:
     """A ClientError as botocore builds it, its AWS message carrying the fake secret."""
     response = {
-        "Error": {"Code": code, "Message": f"details mention {SECRET}"},
+        "Error": {"Code": code, "Message": AWS_SAID},
         "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "req-1"},
     }
     return ClientError(response, operation)  # type: ignore[arg-type]
@@ -82,12 +90,22 @@ def test_every_class_has_a_one_line_default_message(cls: type[DatabaseError]) ->
     assert isinstance(error, DatabaseError)
 
 
-def test_default_messages_say_what_to_do() -> None:
-    assert "--target local" in CredentialsError().message
-    assert "aws sso login" in InvalidCredentialsError().message
-    assert "deploy --env dev" in TableNotFoundError().message
-    assert "AWS_MAX_ATTEMPTS" in ThrottledError().message
+def test_default_messages_say_what_to_check() -> None:
+    assert "AWS_PROFILE" in CredentialsError().message
+    assert "SSO" in InvalidCredentialsError().message
+    assert "region and endpoint" in TableNotFoundError().message
+    assert "max_attempts" in ThrottledError().message
     assert "permission" in AccessDeniedError().message
+
+
+@pytest.mark.parametrize("cls", ALL_CLASSES, ids=lambda cls: cls.__name__)
+def test_errors_carry_operation_code_and_aws_message(cls: type[DatabaseError]) -> None:
+    """Every package error has the three attributes; without AWS they are None/None/""."""
+    plain = cls()
+    assert (plain.operation, plain.code, plain.aws_message) == (None, None, "")
+    error = cls("It failed.", operation="PutItem", code="SomeCode", aws_message="what AWS said")
+    assert (error.operation, error.code, error.aws_message) == ("PutItem", "SomeCode", "what AWS said")
+    assert str(error) == "It failed: what AWS said"
 
 
 def test_a_given_message_replaces_the_default() -> None:
@@ -112,25 +130,25 @@ def test_error_code_reads_the_code_or_empty() -> None:
 @pytest.mark.parametrize(
     ("error", "expected_class", "fragments"),
     [
-        (ProfileNotFound(profile="nosuch"), CredentialsError, ["AWS profile 'nosuch' not found", "list-profiles"]),
+        (ProfileNotFound(profile="nosuch"), CredentialsError, ["AWS profile 'nosuch' not found", "AWS_PROFILE"]),
         (NoCredentialsError(), CredentialsError, ["No AWS credentials found"]),
         (
             PartialCredentialsError(provider="env", cred_var="AWS_SECRET_ACCESS_KEY"),
             CredentialsError,
             ["No AWS credentials found"],
         ),
-        (TokenRetrievalError(provider="sso", error_msg=SECRET), InvalidCredentialsError, ["aws sso login"]),
-        (UnauthorizedSSOTokenError(), InvalidCredentialsError, ["aws sso login"]),
-        (NoRegionError(), ConfigurationError, ["No AWS region configured", "--region"]),
+        (TokenRetrievalError(provider="sso", error_msg=SECRET), InvalidCredentialsError, ["SSO session"]),
+        (UnauthorizedSSOTokenError(), InvalidCredentialsError, ["SSO session"]),
+        (NoRegionError(), ConfigurationError, ["No AWS region configured", "region= argument", "AWS_REGION"]),
         (
             ConnectTimeoutError(endpoint_url=SECRET_URL),
             EndpointUnreachableError,
-            ["PutItem timed out in us-east-1", "VIBEDIGEST_CONNECT_TIMEOUT"],
+            ["PutItem timed out in us-east-1", "ClientSettings.connect_timeout"],
         ),
         (
             ReadTimeoutError(endpoint_url=SECRET_URL),
             EndpointUnreachableError,
-            ["PutItem timed out in us-east-1", "VIBEDIGEST_READ_TIMEOUT"],
+            ["PutItem timed out in us-east-1", "read_timeout"],
         ),
         (
             ConnectionClosedError(endpoint_url=SECRET_URL),
@@ -166,6 +184,7 @@ def test_translate_maps_each_boto_error(
         assert fragment in translated.message
     assert SECRET not in translated.message
     assert "\n" not in translated.message
+    assert (translated.operation, translated.code, translated.aws_message) == ("PutItem", None, "")
 
 
 def test_translate_without_where_leaves_the_location_out() -> None:
@@ -195,8 +214,9 @@ def test_a_missing_profile_name_is_shown_as_a_question_mark() -> None:
 def test_throttling_codes_become_throttled_error(code: str) -> None:
     translated = translate(client_error(code), operation="BatchWriteItem", where="eu-west-1")
     assert type(translated) is ThrottledError
-    assert f"BatchWriteItem was throttled ({code}) in eu-west-1 after all retry attempts" in translated.message
+    assert f"BatchWriteItem was throttled in eu-west-1 after all retry attempts ({code}: " in translated.message
     assert SECRET not in translated.message
+    assert (translated.operation, translated.code) == ("BatchWriteItem", code)
 
 
 @pytest.mark.parametrize(
@@ -207,52 +227,88 @@ def test_throttling_codes_become_throttled_error(code: str) -> None:
 def test_invalid_credential_codes_become_invalid_credentials_error(code: str) -> None:
     translated = translate(client_error(code), operation="DescribeTable")
     assert type(translated) is InvalidCredentialsError
-    assert f"AWS rejected the credentials for DescribeTable ({code})" in translated.message
+    assert f"AWS rejected the credentials for DescribeTable ({code}: {AWS_SAID_REDACTED})" in translated.message
     assert SECRET not in translated.message
+    assert translated.aws_message == AWS_SAID_REDACTED
 
 
 @pytest.mark.parametrize("code", ["AccessDenied", "AccessDeniedException", "UnauthorizedOperation"])
 def test_access_denied_codes_become_access_denied_error(code: str) -> None:
     translated = translate(client_error(code, 403), operation="CreateStack", where="us-east-1")
     assert type(translated) is AccessDeniedError
-    assert f"Access denied for CreateStack in us-east-1 ({code})" in translated.message
+    assert f"Access denied for CreateStack in us-east-1 ({code}: " in translated.message
     assert SECRET not in translated.message
 
 
-@pytest.mark.parametrize(
-    ("table", "hint"),
-    [("VibeDigest-dev", "--env dev"), ("VibeDigest-staging", "--env staging"), ("custom-table", "--env <env>")],
-)
-def test_resource_not_found_with_a_table_becomes_table_not_found(table: str, hint: str) -> None:
+@pytest.mark.parametrize("table", ["VibeDigest-dev", "custom-table"])
+def test_resource_not_found_with_a_table_becomes_table_not_found(table: str) -> None:
+    response = {"Error": {"Code": "ResourceNotFoundException", "Message": "Requested resource not found"},
+                "ResponseMetadata": {"HTTPStatusCode": 400}}
     translated = translate(
-        client_error("ResourceNotFoundException"), operation="DescribeTable", table=table, where="us-east-1"
+        ClientError(response, "DescribeTable"), operation="DescribeTable", table=table, where="us-east-1"  # type: ignore[arg-type]
     )
     assert type(translated) is TableNotFoundError
-    assert f"Table '{table}' not found in us-east-1" in translated.message
-    assert f"python -m src.database deploy {hint}" in translated.message
+    assert translated.message.startswith(
+        f"Table '{table}' not found in us-east-1 (ResourceNotFoundException: Requested resource not found)."
+    )
+    assert "region and endpoint" in translated.message
 
 
 def test_resource_not_found_without_a_table_is_a_service_error() -> None:
     translated = translate(client_error("ResourceNotFoundException"), operation="DescribeStacks")
     assert type(translated) is ServiceError
-    assert translated.message == "DescribeStacks failed: ResourceNotFoundException (HTTP 400)."
+    assert translated.message == f"DescribeStacks failed: ResourceNotFoundException: {AWS_SAID_REDACTED}"
 
 
-@pytest.mark.parametrize(
-    ("response", "expected"),
-    [
-        ({"Error": {"Code": "ValidationException", "Message": SECRET}, "ResponseMetadata": {"HTTPStatusCode": 400}},
-         "PutItem failed in us-east-1: ValidationException (HTTP 400)."),
-        ({"Error": {"Code": "ConditionalCheckFailedException"}, "ResponseMetadata": {"HTTPStatusCode": 400}},
-         "PutItem failed in us-east-1: ConditionalCheckFailedException (HTTP 400)."),
-    ],
-)
-def test_other_client_errors_become_service_errors_with_code_and_status(
-    response: dict[str, object], expected: str
-) -> None:
+def test_a_validation_error_shows_what_aws_said() -> None:
+    """Issue 7's first case: the AWS message naming the missing key is in ``str()``, not only in the cause."""
+    said = "One or more parameter values were invalid: Missing the key item_id in the item"
+    response = {"Error": {"Code": "ValidationException", "Message": said}, "ResponseMetadata": {"HTTPStatusCode": 400}}
     translated = translate(ClientError(response, "PutItem"), operation="PutItem", where="us-east-1")  # type: ignore[arg-type]
     assert type(translated) is ServiceError
-    assert translated.message == expected
+    assert str(translated) == f"PutItem failed in us-east-1: ValidationException: {said}"
+    assert (translated.operation, translated.code, translated.aws_message) == ("PutItem", "ValidationException", said)
+
+
+def test_a_failed_condition_becomes_its_own_error() -> None:
+    response = {"Error": {"Code": "ConditionalCheckFailedException", "Message": "The conditional request failed"},
+                "ResponseMetadata": {"HTTPStatusCode": 400}}
+    translated = translate(ClientError(response, "PutItem"), operation="PutItem", table="VibeDigest-dev")  # type: ignore[arg-type]
+    assert type(translated) is ConditionalCheckFailedError
+    assert isinstance(translated, ServiceError)
+    assert translated.code == "ConditionalCheckFailedException"
+    assert str(translated) == (
+        "PutItem on VibeDigest-dev: the write's condition was not met; nothing was written: "
+        "The conditional request failed"
+    )
+
+
+def test_a_long_or_multi_line_aws_message_is_kept_to_one_shortened_line() -> None:
+    response = {"Error": {"Code": "ValidationException", "Message": "line one\nline two " + "x" * 1000},
+                "ResponseMetadata": {"HTTPStatusCode": 400}}
+    translated = translate(ClientError(response, "PutItem"), operation="PutItem")  # type: ignore[arg-type]
+    assert "\n" not in translated.message
+    assert translated.aws_message.startswith("line one line two xxx")
+    assert len(translated.message) < 400
+
+
+def test_no_translated_message_names_a_cli_command() -> None:
+    """Library messages say what to check in library terms; commands to run are the CLI's to add."""
+    boto_errors: list[Exception] = [
+        ProfileNotFound(profile="p"), NoCredentialsError(), UnauthorizedSSOTokenError(), NoRegionError(),
+        ConnectTimeoutError(endpoint_url="http://x"), ReadTimeoutError(endpoint_url="http://x"),
+        ConnectionClosedError(endpoint_url="http://x"), EndpointConnectionError(endpoint_url="http://x"),
+    ]
+    boto_errors += [client_error(code, status) for code, status in [
+        ("ResourceNotFoundException", 400), ("ThrottlingException", 400), ("ExpiredToken", 403),
+        ("AccessDenied", 403), ("InternalServerError", 500), ("ValidationException", 400),
+    ]]
+    messages = [translate(e, operation="DescribeTable", table="VibeDigest-dev", where="us-east-1").message
+                for e in boto_errors]
+    messages += [cls().message for cls in ALL_CLASSES]
+    for message in messages:
+        for command_like in ("python -m", "--target", "--region", "--env", "VIBEDIGEST_", "'status'"):
+            assert command_like not in message, message
 
 
 @pytest.mark.parametrize(
@@ -281,8 +337,9 @@ def test_an_unparsable_answer_is_a_service_error() -> None:
 def test_server_side_errors_say_they_survived_the_retries(code: str, status: int) -> None:
     translated = translate(client_error(code, status), operation="PutItem", where="us-east-1")
     assert type(translated) is ServiceError
-    assert translated.message.startswith(f"PutItem failed in us-east-1: {code} (HTTP {status}), a server-side error")
-    assert "AWS_MAX_ATTEMPTS" in translated.message
+    assert translated.message.startswith(f"PutItem failed in us-east-1: {code}: {AWS_SAID_REDACTED} (HTTP {status}), "
+                                         "a server-side error")
+    assert "max_attempts" in translated.message
     assert SECRET not in translated.message
 
 

@@ -46,7 +46,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from src.database.client import DynamoDBClient
-from src.database.connection import Target
+from src.database.target import Target
 from src.database.errors import DatabaseError, EndpointUnreachableError, ServiceError, ThrottledError
 from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.settings import ClientSettings

@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 
 from src.database import redaction
-from src.database.connection import Target
+from src.database.target import Target
 from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.redaction import REDACTED, redact, register_secrets
 

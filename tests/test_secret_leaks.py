@@ -45,7 +45,7 @@ from botocore.stub import Stubber
 
 from src.database import cli, redaction
 from src.database.client import DynamoDBClient
-from src.database.connection import Target
+from src.database.target import Target
 from src.database.errors import (
     AccessDeniedError,
     CredentialsError,

@@ -197,33 +197,60 @@ def test_timeout_error_names_the_setting() -> None:
 
 
 def test_defaults_are_the_documented_ones() -> None:
+    """Retries unset (botocore's chain decides, else the package's defaults); timeouts 2 s / 3 s."""
     settings = ClientSettings()
-    assert (settings.retry_mode, settings.max_attempts) == (DEFAULT_RETRY_MODE, DEFAULT_MAX_ATTEMPTS)
-    assert (settings.connect_timeout, settings.read_timeout) == (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT)
+    assert (settings.retry_mode, settings.max_attempts) == (None, None)
+    assert (DEFAULT_RETRY_MODE, DEFAULT_MAX_ATTEMPTS) == ("standard", 3)
+    assert (settings.connect_timeout, settings.read_timeout) == (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT) == (
+        2.0, 3.0)
     assert ClientSettings.from_env({}) == settings
+    assert ClientSettings().botocore_config().retries == {"mode": "standard", "total_max_attempts": 3}
 
 
-def test_from_env_reads_the_four_variables() -> None:
+def test_from_env_reads_the_timeouts_and_leaves_retries_to_botocore() -> None:
     env = {
         "AWS_RETRY_MODE": "adaptive",
         "AWS_MAX_ATTEMPTS": "7",
         "VIBEDIGEST_CONNECT_TIMEOUT": "0.5",
         "VIBEDIGEST_READ_TIMEOUT": "2.5",
     }
-    assert ClientSettings.from_env(env) == ClientSettings("adaptive", 7, 0.5, 2.5)
+    assert ClientSettings.from_env(env) == ClientSettings(None, None, 0.5, 2.5)
 
 
 def test_from_env_defaults_to_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "9")
     monkeypatch.setenv("VIBEDIGEST_READ_TIMEOUT", "4")
-    settings = ClientSettings.from_env()
-    assert (settings.max_attempts, settings.read_timeout) == (9, 4.0)
+    assert ClientSettings.from_env().read_timeout == 4.0
 
 
 def test_explicit_overrides_win_over_the_environment_and_none_is_ignored() -> None:
-    env = {"AWS_MAX_ATTEMPTS": "7", "AWS_RETRY_MODE": "adaptive"}
+    env = {"AWS_MAX_ATTEMPTS": "7", "AWS_RETRY_MODE": "adaptive", "VIBEDIGEST_READ_TIMEOUT": "9"}
     settings = ClientSettings.from_env(env, max_attempts=2, retry_mode=None, read_timeout=1.5)
-    assert (settings.max_attempts, settings.retry_mode, settings.read_timeout) == (2, "adaptive", 1.5)
+    assert (settings.max_attempts, settings.retry_mode, settings.read_timeout) == (2, None, 1.5)
+
+
+class Chain:
+    """A stand-in for botocore's configuration chain with the given values (None: unset)."""
+
+    def __init__(self, **values: object) -> None:
+        self.values = values
+
+    def get_config_variable(self, logical_name: str) -> object:
+        return self.values.get(logical_name)
+
+
+@pytest.mark.parametrize(
+    ("settings", "chain", "retries"),
+    [
+        (ClientSettings(), Chain(), {"mode": "standard", "total_max_attempts": 3}),
+        (ClientSettings(), Chain(retry_mode="adaptive", max_attempts=6), {}),
+        (ClientSettings(max_attempts=2), Chain(retry_mode="adaptive", max_attempts=6), {"total_max_attempts": 2}),
+        (ClientSettings(retry_mode="legacy"), Chain(max_attempts=6), {"mode": "legacy"}),
+    ],
+)
+def test_botocore_config_leaves_to_the_chain_what_the_caller_did_not_set(
+    settings: ClientSettings, chain: Chain, retries: dict[str, object]
+) -> None:
+    assert (settings.botocore_config(chain).retries or {}) == retries
 
 
 @pytest.mark.parametrize(
@@ -286,7 +313,7 @@ def test_a_client_built_with_the_config_uses_it() -> None:
     config = ClientSettings(max_attempts=3, connect_timeout=0.5, read_timeout=2.0).botocore_config()
     client = boto3.client("dynamodb", region_name="us-east-1", config=config)
     assert client.meta.config.retries["total_max_attempts"] == 3
-    assert client.meta.config.retries["mode"] == "standard"
+    assert client.meta.config.retries["mode"] == "standard"  # botocore's chain: nothing set, standard
     assert (client.meta.config.connect_timeout, client.meta.config.read_timeout) == (0.5, 2.0)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from botocore.client import BaseClient
 
-from src.database.connection import Target
+from src.database.target import Target
 from src.database.stack import ChangeSummary, DeployResult, StackDeployer, recovery_command
 from src.database.template import DEFAULT_TEMPLATE, Template, load_template
 

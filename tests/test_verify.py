@@ -17,7 +17,7 @@ import pytest
 from botocore.client import BaseClient
 from botocore.stub import Stubber
 
-from src.database.connection import Target
+from src.database.target import Target
 from src.database.errors import TableNotFoundError
 from src.database.stack import StackDeployer
 from src.database.template import ExpectedTable, Template, expected_table, load_template

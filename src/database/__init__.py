@@ -5,10 +5,13 @@
 deploy tool (see ``cli``).
 """
 
+import logging
+
 from .client import DynamoDBClient
 from .errors import (
     AccessDeniedError,
     BatchWriteError,
+    ConditionalCheckFailedError,
     ConfigurationError,
     CredentialsError,
     DatabaseError,
@@ -18,6 +21,7 @@ from .errors import (
     ItemExistsError,
     ItemValidationError,
     ServiceError,
+    StackNeedsRecoveryError,
     TableNotFoundError,
     TemplateError,
     ThrottledError,
@@ -28,6 +32,7 @@ __all__ = [
     "AccessDeniedError",
     "BatchWriteError",
     "ClientSettings",
+    "ConditionalCheckFailedError",
     "ConfigurationError",
     "CredentialsError",
     "DatabaseError",
@@ -38,7 +43,12 @@ __all__ = [
     "ItemExistsError",
     "ItemValidationError",
     "ServiceError",
+    "StackNeedsRecoveryError",
     "TableNotFoundError",
     "TemplateError",
     "ThrottledError",
 ]
+
+# A library is a guest: its records go where the application sends them, and nowhere
+# (not even Python's last-resort stderr handler) when the application configured none.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -28,16 +28,16 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
-from . import redaction
+from . import redaction, workflow
+from .cli_hints import hint_for
 from .client import DynamoDBClient
-from .connection import Target
 from .digest_store import DigestStore, format_digest, sample_digest
 from .errors import ConfigurationError, DatabaseError, DeploymentError
 from .settings import (
-    PROJECT_TAG,
     ClientSettings,
     stack_name_for,
     table_name_for,
@@ -46,6 +46,8 @@ from .settings import (
     validate_region,
     validate_timeout,
 )
+from .target import Target
+from .workflow import WorkflowResult
 
 if TYPE_CHECKING:
     from .stack import StackDeployer
@@ -59,11 +61,6 @@ TARGETS = ("local", "localstack", "aws")
 def out(line: str = "") -> None:
     """Print one line of progress to stdout, flushed so it shows while waiting."""
     print(line, flush=True)
-
-
-def stack_tags(environment: str) -> dict[str, str]:
-    """Tags put on the stack (CloudFormation propagates them to the table too)."""
-    return {"Project": PROJECT_TAG, "Environment": environment, "DeployedBy": "vibedigest-deploy"}
 
 
 @contextlib.contextmanager
@@ -84,7 +81,9 @@ def open_target(args: argparse.Namespace) -> Iterator[tuple[Target, str | None]]
     elif args.endpoint_url:
         yield Target.local(args.endpoint_url, args.region, settings), "moto"
     else:
-        from .local_endpoint import EmbeddedEndpoint  # imports moto: only when the endpoint really starts
+        from .local_endpoint import (
+            EmbeddedEndpoint,  # imports moto: only when the endpoint really starts
+        )
 
         with EmbeddedEndpoint() as endpoint:
             out(f"Embedded endpoint (moto) at {endpoint.url}; its state is discarded when this command ends.")
@@ -97,41 +96,17 @@ def _environment(args: argparse.Namespace) -> str:
 
 def deploy_and_verify(
     args: argparse.Namespace, template: Template, target: Target, emulator: str | None
-) -> tuple[bool, DynamoDBClient]:
-    """Deploy the stack on ``target``, verify the table and test the connection.
-
-    Returns whether all went well and the table's ``DynamoDBClient``, already
-    connected. One session and one DynamoDB client serve the deployment, the
-    verification and the connection test.
-    """
-    from .stack import StackDeployer
-    from .template import expected_table
-    from .verify import all_passed, verify_table
-
-    environment = _environment(args)
-    expected = expected_table(template, environment)
-    session = target.session()
-    dynamodb = target.client("dynamodb", session)
-    connection = DynamoDBClient.for_target(target, environment, client=dynamodb)
-    deployer = StackDeployer(target.client("cloudformation", session), dynamodb, report=out, timeout=args.timeout)
-    result = deployer.deploy(
-        template,
-        stack_name=stack_name_for(environment),
-        environment=environment,
-        table_name=expected.table_name,
-        tags=stack_tags(environment),
-        execute=not args.dry_run,
+) -> WorkflowResult:
+    """Run the deploy workflow with the command's options, printing its progress and outcome."""
+    result = workflow.deploy_and_verify(
+        target, template, _environment(args), emulator=emulator, dry_run=args.dry_run, timeout=args.timeout,
+        report=out,
     )
-    if args.dry_run:
-        return True, connection
-    out("Verifying the live table against the template:")
-    checks = verify_table(dynamodb, expected, stack_outputs=result.outputs, emulator=emulator)
-    for check in checks:
-        out(f"  {check}")
-    print_description(connection.test_connection())
-    passed = all_passed(checks)
-    out("Deployment verified." if passed else "Deployment finished but the table does not match the template.")
-    return passed, connection
+    if result.description is not None:
+        print_description(result.description)
+        out("Deployment verified." if result.verified else
+            "Deployment finished but the table does not match the template.")
+    return result
 
 
 def report_lint_warnings(template: Template) -> None:
@@ -161,8 +136,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     template = lint_template(args)  # linted before any endpoint or AWS call
     report_lint_warnings(template)
     with open_target(args) as (target, emulator):
-        verified, _ = deploy_and_verify(args, template, target, emulator)
-    return 0 if verified else 1
+        result = deploy_and_verify(args, template, target, emulator)
+    return 0 if result.verified else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -172,8 +147,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise ConfigurationError("The demo writes sample items; run it on dev or staging, not prod.")
     template = lint_template(args)
     with open_target(args) as (target, emulator):
-        verified, connection = deploy_and_verify(args, template, target, emulator)
-        store = DigestStore(connection)
+        result = deploy_and_verify(args, template, target, emulator)
+        store = DigestStore(result.client)
         today = date.today()
         items = sample_digest(today)
         store.put_many(items)
@@ -182,7 +157,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out(format_digest(stored))
         if sorted(stored, key=lambda item: item.item_id) != sorted(items, key=lambda item: item.item_id):
             raise DeploymentError("The digest read back differs from the one written.")
-    return 0 if verified else 1
+    return 0 if result.verified else 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -360,7 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_options(args)
         return args.handler(args)
     except DatabaseError as error:
-        print(f"error: {one_line(str(error))}", file=sys.stderr, flush=True)
+        hint = hint_for(error, getattr(args, "env", None), getattr(args, "target", None))
+        print(f"error: {one_line(str(error))}{' ' + hint if hint else ''}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -4,17 +4,15 @@ Roles:
 - the lazy ``client`` property builds the boto3 client on first use (never in
   ``__init__``) and reuses it; a session or client can be injected for tests;
 - ``call`` is the one dispatch point for every DynamoDB operation: it checks the
-  table once, logs, and turns boto errors into the package's own (chained);
+  table once, then calls ``call_aws`` (logs, and the package's own errors, chained);
+- the constructor refuses arguments it would ignore (a ready client or session
+  plus a region, endpoint, profile or settings it cannot apply);
 - ``test_connection`` is one ``DescribeTable`` call that returns the table's
   description and logs the attempt and its outcome.
 
-Retries and timeouts are botocore's (see ``settings.ClientSettings``). botocore
-reports the retries of a call that finally succeeded in
-``ResponseMetadata.RetryAttempts`` (connection errors and timeouts included), and
-of a call that failed with a service error in the error response; a call that
-failed with a connection error or timeout carries no count, so an
-``after-call-error`` handler on the client notes the attempt number from botocore's
-retry context. Both counts are logged.
+Retries and timeouts are botocore's (see ``settings.ClientSettings``); AWS is called
+through ``aws_call.call_aws``, which logs retries at INFO and failures at DEBUG: the
+errors it raises are the caller's to report, so the library logs none at ERROR.
 
 Secrets: constructing a client installs the redacting log-record factory
 (``redaction.install``), so an application that injects its own session or client
@@ -29,50 +27,27 @@ import time
 from typing import Any
 
 import boto3
-from botocore import xform_name
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError
 
 from . import redaction
-from .connection import Target, describe_location
-from .errors import AWS_CALL_ERRORS, ConfigurationError, DatabaseError, ServiceError, translate
+from .aws_call import call_aws, location, prepare
+from .errors import ConfigurationError, DatabaseError, ServiceError
 from .settings import ClientSettings, table_name_for, validate_table_name
+from .target import Target
 
 logger = logging.getLogger(__name__)
 
 TableDescription = dict[str, Any]
 
-_ATTEMPTS_HANDLER_ID = "vibedigest-note-attempts"
-_failed_call = threading.local()
 
-
-def _note_attempts(context: dict[str, Any] | None = None, **_: Any) -> None:
-    """botocore ``after-call-error`` handler: remember how many attempts the failed call made.
-
-    botocore raises connection errors and timeouts without a retry count; its retry
-    context (``context["retries"]["attempt"]``) still has it when this event fires.
-    """
-    _failed_call.attempts = ((context or {}).get("retries") or {}).get("attempt")
-
-
-def _watch_attempts(client: BaseClient) -> BaseClient:
-    """Register ``_note_attempts`` on ``client`` (once; idempotent) and return the client.
-
-    A test double without botocore's event system is returned unchanged.
-    """
-    events = getattr(getattr(client, "meta", None), "events", None)
-    if events is not None:
-        events.register("after-call-error", _note_attempts, unique_id=_ATTEMPTS_HANDLER_ID)
-    return client
-
-
-def _attempts_of(error: Exception) -> int | None:
-    """How many attempts a failed call made, if botocore told us."""
-    if isinstance(error, ClientError):
-        retries = error.response.get("ResponseMetadata", {}).get("RetryAttempts")
-        return None if retries is None else int(retries) + 1
-    attempts = getattr(_failed_call, "attempts", None)
-    return int(attempts) if attempts else None
+def _refuse_ignored(given: dict[str, object], by: str) -> None:
+    """Raise when an argument is set that an injected ``by`` (client or session) would ignore."""
+    ignored = [name for name, value in given.items() if value is not None]
+    if ignored:
+        raise ConfigurationError(
+            f"Given a ready {by}, DynamoDBClient cannot apply {', '.join(ignored)}; "
+            f"configure the {by} instead, or pass {', '.join(ignored)} without it."
+        )
 
 
 class DynamoDBClient:
@@ -81,7 +56,10 @@ class DynamoDBClient:
     Construction is free: no boto3 client, no network call. Give ``environment``
     (dev/staging/prod -> ``VibeDigest-{env}``) or ``table_name``; optionally a
     ``region``, ``endpoint_url``, ``profile``, retry/timeout ``settings``, or an
-    injected boto3 ``session`` or low-level ``client``.
+    injected boto3 ``session`` or low-level ``client``. A ``client`` is used as it
+    is (nothing else may be given with it); a ``session`` supplies the region and
+    credentials (no ``region`` or ``profile`` with it), ``endpoint_url`` and
+    ``settings`` still apply to the client built from it.
     """
 
     def __init__(
@@ -102,6 +80,14 @@ class DynamoDBClient:
             validate_table_name(table_name) if table_name is not None else table_name_for(environment or "")
         )
         self.environment = environment
+        if client is not None:
+            _refuse_ignored(
+                {"session": session, "region": region, "endpoint_url": endpoint_url, "profile": profile,
+                 "settings": settings},
+                "client",
+            )
+        elif session is not None:
+            _refuse_ignored({"region": region, "profile": profile}, "session")
         self._target = Target(
             region=region,
             endpoint_url=endpoint_url,
@@ -109,7 +95,7 @@ class DynamoDBClient:
             settings=settings or ClientSettings.from_env(),
         )
         self._session = session
-        self._client = _watch_attempts(client) if client is not None else None
+        self._client = prepare(client) if client is not None else None
         redaction.install()  # also covers an injected session or client, which skip Target.session()
         self._lock = threading.Lock()
         self._table_checked = False
@@ -125,16 +111,17 @@ class DynamoDBClient:
     ) -> DynamoDBClient:
         """Build a client for an existing ``Target`` (used by the CLI); ``client``, if given,
         is a boto3 DynamoDB client already built for that target, reused instead of a new one."""
-        instance = cls(environment, table_name=table_name, settings=target.settings, client=client)
+        instance = cls(environment, table_name=table_name, client=client)
         instance._target = target
         return instance
 
     def __repr__(self) -> str:
-        state = "connected" if self._client is not None else "not connected"
-        return (
-            f"DynamoDBClient(table={self.table_name!r}, region={self._target.region!r}, "
-            f"endpoint={self._target.endpoint_url!r}, {state})"
-        )
+        if self._client is not None:  # what the calls really use
+            region, endpoint, state = self._client.meta.region_name, self._client.meta.endpoint_url, "connected"
+        else:  # unset values are resolved by boto3's chain when the client is built
+            region = self._session.region_name if self._session is not None else self._target.region
+            endpoint, state = self._target.endpoint_url, "not connected"
+        return f"DynamoDBClient(table={self.table_name!r}, region={region!r}, endpoint={endpoint!r}, {state})"
 
     @property
     def client(self) -> BaseClient:
@@ -142,13 +129,13 @@ class DynamoDBClient:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = _watch_attempts(self._target.client("dynamodb", self._session))
+                    self._client = self._target.client("dynamodb", self._session)
         return self._client
 
     @property
     def location(self) -> str:
         """Region and endpoint of the client, for messages."""
-        return describe_location(self.client)
+        return location(self.client)
 
     def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Run one DynamoDB operation (e.g. ``"PutItem"``) after checking the table exists.
@@ -197,22 +184,7 @@ class DynamoDBClient:
         return summary
 
     def _dispatch(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        client = self.client
-        method = getattr(client, xform_name(operation))
-        logger.debug("%s on %s", operation, self.table_name)
-        _failed_call.attempts = None
-        try:
-            response: dict[str, Any] = method(**params)
-        except AWS_CALL_ERRORS as error:
-            translated = translate(error, operation=operation, table=self.table_name, where=self.location)
-            attempts = _attempts_of(error)
-            tried = f" after {attempts} attempt{'s' if attempts != 1 else ''}" if attempts else ""
-            logger.error("%s on %s failed%s: %s", operation, self.table_name, tried, translated)
-            raise translated from error
-        retries = response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
-        if retries:
-            logger.warning("%s on %s succeeded after %d retries", operation, self.table_name, retries)
-        return response
+        return call_aws(self.client, operation, table=self.table_name, **params)
 
 
 def summarize(table: TableDescription, *, region: str, endpoint: str) -> TableDescription:

@@ -1,12 +1,15 @@
 """The package's exception hierarchy and the one place that translates boto errors.
 
 Roles:
-- ``DatabaseError`` and its subclasses: what callers catch. Each class carries a
-  default message that says what went wrong and what to do; the boto exception,
-  when there is one, is chained as ``__cause__``.
+- ``DatabaseError`` and its subclasses: what callers catch. Each error carries the
+  AWS ``operation`` it came from, the AWS error ``code`` and the AWS message
+  (``aws_message``) when AWS answered, and a message that says what went wrong and
+  what to check, in the library's terms (arguments, ``ClientSettings`` fields,
+  environment variables), never a command to run: hints belong to the CLI. The
+  boto exception, when there is one, is chained as ``__cause__``.
 - ``translate``: maps a botocore/boto3 exception to the matching package error.
-  Messages are built from error codes and names we control, never from request
-  headers or credentials, so they cannot carry a secret.
+  The AWS message is passed through ``redaction.redact`` (a signature mismatch
+  quotes the signed headers, the security token among them) and kept to one line.
 """
 
 from __future__ import annotations
@@ -28,14 +31,36 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
+from .redaction import redact
+
+_MAX_AWS_MESSAGE = 300
+
 
 class DatabaseError(Exception):
-    """Base class of every error this package raises on purpose."""
+    """Base class of every error this package raises on purpose.
+
+    ``operation``: the AWS operation that failed (None when no call was made);
+    ``code``: the AWS error code (None when AWS did not answer with one);
+    ``aws_message``: what AWS said ("" when it said nothing), also part of ``str()``.
+    """
 
     default_message = "The DynamoDB operation failed."
 
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.default_message)
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        operation: str | None = None,
+        code: str | None = None,
+        aws_message: str = "",
+    ) -> None:
+        text = message or self.default_message
+        if aws_message and aws_message not in text:
+            text = f"{text.rstrip('.')}: {aws_message}"
+        super().__init__(text)
+        self.operation = operation
+        self.code = code
+        self.aws_message = aws_message
 
     @property
     def message(self) -> str:
@@ -53,8 +78,8 @@ class CredentialsError(DatabaseError):
     """No usable AWS credentials were found, or the profile does not exist."""
 
     default_message = (
-        "No AWS credentials found. Set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
-        "run 'aws configure', or use the embedded endpoint (--target local)."
+        "No AWS credentials found in boto3's chain. Check AWS_PROFILE (or the profile= argument), "
+        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and the shared AWS config and credentials files."
     )
 
 
@@ -63,7 +88,7 @@ class InvalidCredentialsError(CredentialsError):
 
     default_message = (
         "AWS rejected the credentials (invalid or expired). Refresh them "
-        "(for SSO: 'aws sso login') and try again."
+        "(an SSO session needs a new login) and try again."
     )
 
 
@@ -76,7 +101,7 @@ class AccessDeniedError(DatabaseError):
 class TableNotFoundError(DatabaseError):
     """The table does not exist in the target account and region."""
 
-    default_message = "The table does not exist. Deploy it first: python -m src.database deploy --env dev"
+    default_message = "The table does not exist in this account and region. Check the region and endpoint."
 
 
 class EndpointUnreachableError(DatabaseError):
@@ -88,11 +113,19 @@ class EndpointUnreachableError(DatabaseError):
 class ThrottledError(DatabaseError):
     """Requests were still throttled after every retry attempt."""
 
-    default_message = "DynamoDB throttled the request after all retries. Retry later or raise AWS_MAX_ATTEMPTS."
+    default_message = (
+        "DynamoDB throttled the request after all retries. Retry later or raise ClientSettings.max_attempts."
+    )
 
 
 class ServiceError(DatabaseError):
     """The service answered with an error the package has no more specific class for."""
+
+
+class ConditionalCheckFailedError(ServiceError):
+    """A write's condition expression was false (DynamoDB's ConditionalCheckFailedException)."""
+
+    default_message = "The write's condition was not met; nothing was written."
 
 
 class ItemValidationError(DatabaseError):
@@ -105,6 +138,12 @@ class DeploymentError(DatabaseError):
     """A template could not be deployed, or the stack ended in a failed state."""
 
     default_message = "The deployment failed."
+
+
+class StackNeedsRecoveryError(DeploymentError):
+    """The stack is in a failed state (e.g. ``ROLLBACK_COMPLETE``) that only a recovery clears."""
+
+    default_message = "The stack is in a failed state; recover it (StackDeployer.recover), then deploy again."
 
 
 class TemplateError(DeploymentError):
@@ -146,81 +185,114 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def aws_message_of(error: ClientError) -> str:
+    """The AWS error message of a ClientError: redacted, on one line, shortened ("" when absent)."""
+    raw = " ".join(str(error.response.get("Error", {}).get("Message") or "").split())
+    text = redact(raw)
+    return text if len(text) <= _MAX_AWS_MESSAGE else text[:_MAX_AWS_MESSAGE] + "..."
+
+
 def translate(error: Exception, *, operation: str, table: str | None = None, where: str = "") -> DatabaseError:
     """Map a boto exception raised by ``operation`` to the package's own error.
 
     ``where`` names the region/endpoint for the message. The returned error is meant
     to be raised ``from error`` by the caller, so the original stays in the chain.
     """
-    target = f" in {where}" if where else ""
     if isinstance(error, DatabaseError):
         return error
+    if isinstance(error, ClientError):
+        return _translate_client_error(error, operation=operation, table=table, where=where)
+    target = f" in {where}" if where else ""
     if isinstance(error, ProfileNotFound):
         return CredentialsError(
-            f"AWS profile '{error.kwargs.get('profile', '?')}' not found. "
-            "List profiles with 'aws configure list-profiles' or fix AWS_PROFILE."
+            f"AWS profile '{error.kwargs.get('profile', '?')}' not found in the AWS config files. "
+            "Check the profile name (profile= argument or AWS_PROFILE) and AWS_CONFIG_FILE.",
+            operation=operation,
         )
     if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
-        return CredentialsError()
+        return CredentialsError(operation=operation)
     if isinstance(error, (TokenRetrievalError, UnauthorizedSSOTokenError)):
-        return InvalidCredentialsError()
+        return InvalidCredentialsError(operation=operation)
     if isinstance(error, NoRegionError):
-        return ConfigurationError("No AWS region configured. Pass --region or set AWS_REGION / AWS_DEFAULT_REGION.")
+        return ConfigurationError(
+            "No AWS region configured. Give the region= argument, set AWS_REGION / AWS_DEFAULT_REGION, "
+            "or set the profile's region.",
+            operation=operation,
+        )
     if isinstance(error, (ConnectTimeoutError, ReadTimeoutError)):
         return EndpointUnreachableError(
             f"{operation} timed out{target} (no answer within the configured timeouts, after every retry). "
-            "Check the endpoint and network, or raise VIBEDIGEST_CONNECT_TIMEOUT / VIBEDIGEST_READ_TIMEOUT."
+            "Check the endpoint and network, or raise ClientSettings.connect_timeout / read_timeout.",
+            operation=operation,
         )
     if isinstance(error, ConnectionClosedError):
         return EndpointUnreachableError(
             f"The endpoint{target} closed the connection without answering {operation}, on every attempt. "
-            "Check the endpoint URL and anything in between (proxy, load balancer), then retry."
+            "Check the endpoint URL and anything in between (proxy, load balancer), then retry.",
+            operation=operation,
         )
     if isinstance(error, (EndpointConnectionError, HTTPClientError)):
         return EndpointUnreachableError(
             f"Could not reach the endpoint{target} for {operation} ({type(error).__name__}). "
-            "Is it running and is the URL right?"
+            "Is it running and is the URL right?",
+            operation=operation,
         )
-    if isinstance(error, ClientError):
-        code = error_code(error)
-        if code == "ResourceNotFoundException" and table:
-            environment = table.rpartition("-")[2] if table.startswith("VibeDigest-") else "<env>"
-            return TableNotFoundError(
-                f"Table '{table}' not found{target}. Deploy it first: python -m src.database deploy --env {environment}."
-            )
-        if code in _THROTTLING_CODES:
-            return ThrottledError(
-                f"{operation} was throttled ({code}){target} after all retry attempts. "
-                "Retry later or raise AWS_MAX_ATTEMPTS."
-            )
-        if code in _INVALID_CREDENTIAL_CODES:
-            return InvalidCredentialsError(
-                f"AWS rejected the credentials for {operation} ({code}). Refresh or replace them and try again."
-            )
-        if code in _ACCESS_DENIED_CODES:
-            return AccessDeniedError(
-                f"Access denied for {operation}{target} ({code}). Grant the caller permission for it."
-            )
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
-        if isinstance(status, int) and status >= 500:
-            return ServiceError(
-                f"{operation} failed{target}: {code or 'error'} (HTTP {status}), a server-side error that "
-                "lasted through every retry attempt. Retry later, or raise AWS_MAX_ATTEMPTS if it is intermittent."
-            )
-        if not code or code == str(status):  # botocore's stand-in when the answer carries no AWS error code
-            return ServiceError(
-                f"{operation} failed{target}: HTTP {status} without an AWS error code. "
-                "Check that the endpoint URL points at the right AWS service (or emulator)."
-            )
-        return ServiceError(f"{operation} failed{target}: {code or 'error'} (HTTP {status}).")
-    if isinstance(error, BotoCoreError):
-        return ServiceError(f"{operation} failed{target}: {type(error).__name__}.")
     if isinstance(error, ResponseParserError):
         return ServiceError(
             f"{operation} failed{target}: the endpoint's answer is not a valid AWS response. "
-            "Check that the endpoint URL points at the right AWS service (or emulator)."
+            "Check that the endpoint URL points at the right AWS service (or emulator).",
+            operation=operation,
         )
-    return ServiceError(f"{operation} failed{target}: {type(error).__name__}.")
+    return ServiceError(f"{operation} failed{target}: {type(error).__name__}.", operation=operation)
+
+
+def _translate_client_error(error: ClientError, *, operation: str, table: str | None, where: str) -> DatabaseError:
+    """``translate`` for an error AWS answered with: its code picks the class, its message is kept."""
+    target = f" in {where}" if where else ""
+    code = error_code(error)
+    said = aws_message_of(error)
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+    if not code or code == str(status):  # botocore's stand-in when the answer carries no AWS error code
+        return ServiceError(
+            f"{operation} failed{target}: HTTP {status} without an AWS error code. "
+            "Check that the endpoint URL points at the right AWS service (or emulator).",
+            operation=operation,
+        )
+    details = {"operation": operation, "code": code, "aws_message": said}
+    what = f"{code}: {said}" if said else code
+    if code == "ResourceNotFoundException" and table:
+        return TableNotFoundError(
+            f"Table '{table}' not found{target} ({what}). Check the region and endpoint, "
+            "and that the table's stack is deployed there.",
+            **details,
+        )
+    if code == "ConditionalCheckFailedException":
+        return ConditionalCheckFailedError(
+            f"{operation} on {table or 'the table'}: the write's condition was not met; nothing was written.",
+            **details,
+        )
+    if code in _THROTTLING_CODES:
+        return ThrottledError(
+            f"{operation} was throttled{target} after all retry attempts ({what}). "
+            "Retry later or raise ClientSettings.max_attempts.",
+            **details,
+        )
+    if code in _INVALID_CREDENTIAL_CODES:
+        return InvalidCredentialsError(
+            f"AWS rejected the credentials for {operation} ({what}). Refresh or replace them and try again.",
+            **details,
+        )
+    if code in _ACCESS_DENIED_CODES:
+        return AccessDeniedError(
+            f"Access denied for {operation}{target} ({what}). Grant the caller permission for it.", **details
+        )
+    if isinstance(status, int) and status >= 500:
+        return ServiceError(
+            f"{operation} failed{target}: {what} (HTTP {status}), a server-side error that lasted through "
+            "every retry attempt. Retry later, or raise ClientSettings.max_attempts if it is intermittent.",
+            **details,
+        )
+    return ServiceError(f"{operation} failed{target}: {what}", **details)
 
 
 class ItemExistsError(DatabaseError):
@@ -238,6 +310,8 @@ class BatchWriteError(DatabaseError):
 
     default_message = "Some items of the batch were not written."
 
-    def __init__(self, message: str | None = None, unwritten: list[tuple[str, str]] | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str | None = None, unwritten: list[tuple[str, str]] | None = None, **details: str | None
+    ) -> None:
+        super().__init__(message, **details)  # type: ignore[arg-type]
         self.unwritten: list[tuple[str, str]] = list(unwritten or [])

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import socket
+import urllib.request
 from types import TracebackType
 
 from moto.server import ThreadedMotoServer
 
-from .connection import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, LOCAL_REGION
+from .target import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, LOCAL_REGION
 from .errors import ConfigurationError
 from .settings import shown
 
@@ -37,6 +38,22 @@ def _check_bindable(host: str, port: int) -> None:
     except (OSError, UnicodeError) as error:
         reason = getattr(error, "strerror", None) or type(error).__name__
         raise ConfigurationError(f"Cannot listen on host {shown(host)} port {port}: {reason}.") from None
+
+
+_WARM_UP_TIMEOUT = 120.0
+_WARM_UP_CREDENTIAL = f"AWS4-HMAC-SHA256 Credential={DUMMY_ACCESS_KEY_ID}/20240101/{LOCAL_REGION}"
+_WARM_UP_REQUESTS: tuple[tuple[dict[str, str], bytes], ...] = (
+    (
+        {"Authorization": f"{_WARM_UP_CREDENTIAL}/cloudformation/aws4_request",
+         "Content-Type": "application/x-www-form-urlencoded"},
+        b"Action=DescribeStacks&Version=2010-05-15",
+    ),
+    (
+        {"Authorization": f"{_WARM_UP_CREDENTIAL}/dynamodb/aws4_request",
+         "X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0"},
+        b"{}",
+    ),
+)
 
 
 class EmbeddedEndpoint:
@@ -61,8 +78,23 @@ class EmbeddedEndpoint:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._url = f"http://{host}:{port}"
+        self._warm_up()
         logger.info("Embedded endpoint listening at %s", self._url)
         return self
+
+    def _warm_up(self) -> None:
+        """Answer one request per served service now, so clients never wait for moto's set-up.
+
+        moto imports and builds a service's backend on its first request (seconds on a
+        busy machine); a client with timeouts sized for DynamoDB would give up on it.
+        """
+        for headers, body in _WARM_UP_REQUESTS:
+            request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=_WARM_UP_TIMEOUT) as response:
+                    response.read()
+            except OSError as error:  # an error answer still did the set-up; anything else shows at first use
+                logger.debug("Warm-up request to %s: %s", self.url, type(error).__name__)
 
     def stop(self) -> None:
         """Stop serving; the emulated state is discarded."""

@@ -3,9 +3,16 @@
 Every user input passes through here once, so each bad value gets one clear
 ``ConfigurationError`` before any client is built or any request is sent.
 
-Retries and timeouts are botocore's own (``botocore.config.Config``); this module
-only picks their values: constructor argument, else environment variable, else the
-documented default below.
+Retries and timeouts are botocore's own (``botocore.config.Config``). Timeouts: the
+constructor argument, else ``VIBEDIGEST_*_TIMEOUT``, else the default below. Retries
+go through botocore's own chain: a value the caller passes wins; otherwise what the
+environment or the profile says (``AWS_MAX_ATTEMPTS``, ``AWS_RETRY_MODE``,
+``max_attempts`` / ``retry_mode`` in the AWS config file); otherwise the defaults below.
+
+The defaults are sized so that an endpoint that accepts the connection and never
+answers gives a clear error within 15 s: DynamoDB answers in milliseconds, so a 3 s
+read timeout is generous, and standard mode's 3 attempts make the worst case
+3 x 3 s plus at most 1 + 2 s of backoff, about 12 s (measured: see tests/test_fault_injection.py).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping, Protocol
 from urllib.parse import urlsplit
 
 from botocore.config import Config
@@ -27,11 +34,20 @@ TABLE_PREFIX = "VibeDigest"
 PROJECT_TAG = "VibeDigest"
 
 DEFAULT_RETRY_MODE = "standard"
-DEFAULT_MAX_ATTEMPTS = 4
-DEFAULT_CONNECT_TIMEOUT = 3.0
-DEFAULT_READ_TIMEOUT = 10.0
+DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_CONNECT_TIMEOUT = 2.0
+DEFAULT_READ_TIMEOUT = 3.0
 RETRY_MODES = ("standard", "adaptive", "legacy")
 MAX_ATTEMPTS_LIMIT = 20
+
+
+
+class ConfigChain(Protocol):
+    """What ``botocore_config`` asks of a botocore session: its configuration chain."""
+
+    def get_config_variable(self, logical_name: str) -> Any:
+        """The value of ``logical_name`` from the environment, profile or defaults (None if unset)."""
+
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
@@ -137,10 +153,10 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _attempts(env: Mapping[str, str], name: str, default: int) -> int:
+def _attempts(env: Mapping[str, str], name: str) -> int | None:
     raw = _raw(env, name)
     if raw is None:
-        return default
+        return None
     try:
         value = int(raw)
     except ValueError:
@@ -150,11 +166,9 @@ def _attempts(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def _retry_mode(env: Mapping[str, str], name: str) -> str:
+def _retry_mode(env: Mapping[str, str], name: str) -> str | None:
     raw = _raw(env, name)
-    if raw is None:
-        return DEFAULT_RETRY_MODE
-    if raw not in RETRY_MODES:
+    if raw is not None and raw not in RETRY_MODES:
         raise ConfigurationError(f"{name} must be one of: {', '.join(RETRY_MODES)}; got {shown(raw)}.")
     return raw
 
@@ -163,22 +177,24 @@ def _retry_mode(env: Mapping[str, str], name: str) -> str:
 class ClientSettings:
     """Retry and timeout settings handed to botocore as one ``Config``.
 
-    Defaults: standard retry mode, 4 attempts, 3 s to connect, 10 s to read.
-    Environment overrides: ``AWS_RETRY_MODE`` and ``AWS_MAX_ATTEMPTS`` (botocore's
-    own names), ``VIBEDIGEST_CONNECT_TIMEOUT`` and ``VIBEDIGEST_READ_TIMEOUT`` (seconds).
+    ``retry_mode`` and ``max_attempts`` (first try included) left as None come from
+    botocore's chain (``AWS_RETRY_MODE`` / ``AWS_MAX_ATTEMPTS``, then the profile's
+    ``retry_mode`` / ``max_attempts``), else standard mode and 3 attempts.
+    Timeouts: 2 s to connect, 3 s to read, or ``VIBEDIGEST_CONNECT_TIMEOUT`` /
+    ``VIBEDIGEST_READ_TIMEOUT`` (seconds) through ``from_env``.
     """
 
-    retry_mode: str = DEFAULT_RETRY_MODE
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    retry_mode: str | None = None
+    max_attempts: int | None = None
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
 
     def __post_init__(self) -> None:
-        if self.retry_mode not in RETRY_MODES:
+        if self.retry_mode is not None and self.retry_mode not in RETRY_MODES:
             raise ConfigurationError(
                 f"Unknown retry mode {shown(self.retry_mode)}; choose one of: {', '.join(RETRY_MODES)}."
             )
-        if (
+        if self.max_attempts is not None and (
             isinstance(self.max_attempts, bool)
             or not isinstance(self.max_attempts, int)
             or not 1 <= self.max_attempts <= MAX_ATTEMPTS_LIMIT
@@ -191,21 +207,40 @@ class ClientSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: float | int | str | None) -> ClientSettings:
-        """Build settings from ``env`` (default ``os.environ``); non-None ``overrides`` win."""
+        """Build settings from ``env`` (default ``os.environ``); non-None ``overrides`` win.
+
+        The timeouts are read from ``VIBEDIGEST_*_TIMEOUT``. ``AWS_RETRY_MODE`` and
+        ``AWS_MAX_ATTEMPTS`` are only checked here, for a clear error on a bad value:
+        botocore reads them itself, in their place in its chain.
+        """
         env = os.environ if env is None else env
+        _retry_mode(env, "AWS_RETRY_MODE")
+        _attempts(env, "AWS_MAX_ATTEMPTS")
         values: dict[str, float | int | str] = {
-            "retry_mode": _retry_mode(env, "AWS_RETRY_MODE"),
-            "max_attempts": _attempts(env, "AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS),
             "connect_timeout": _seconds(env, "VIBEDIGEST_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
             "read_timeout": _seconds(env, "VIBEDIGEST_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]
 
-    def botocore_config(self) -> Config:
-        """Return the botocore ``Config`` carrying these retries and timeouts."""
+    def botocore_config(self, chain: ConfigChain | None = None) -> Config:
+        """Return the botocore ``Config`` carrying these retries and timeouts.
+
+        ``chain`` is the botocore session whose configuration (environment, profile)
+        the client will be built from: a retry value the caller did not set is left to
+        it, and the package's default applies only where it has none either.
+        """
+        retries: dict[str, str | int] = {}
+        if self.retry_mode is not None:
+            retries["mode"] = self.retry_mode
+        elif chain is None or chain.get_config_variable("retry_mode") is None:
+            retries["mode"] = DEFAULT_RETRY_MODE
+        if self.max_attempts is not None:
+            retries["total_max_attempts"] = self.max_attempts
+        elif chain is None or chain.get_config_variable("max_attempts") is None:
+            retries["total_max_attempts"] = DEFAULT_MAX_ATTEMPTS
         return Config(
-            retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
+            retries=retries or None,  # type: ignore[arg-type]
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
         )

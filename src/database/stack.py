@@ -20,11 +20,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from botocore import xform_name
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from .errors import AWS_CALL_ERRORS, DeploymentError, error_code, translate
+from .aws_call import call_aws
+from .errors import DeploymentError, ServiceError, StackNeedsRecoveryError
 from .template import Template
 
 logger = logging.getLogger(__name__)
@@ -188,21 +188,15 @@ class StackDeployer:
     # -- private helpers ------------------------------------------------------------
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
-        method = getattr(self._cf, xform_name(operation))
-        try:
-            return method(**params)
-        except AWS_CALL_ERRORS as error:
-            raise translate(error, operation=operation, where=self._cf.meta.region_name) from error
+        return call_aws(self._cf, operation, **params)
 
     def _describe_stack(self, stack_name: str) -> dict[str, Any] | None:
         try:
-            stacks = self._cf.describe_stacks(StackName=stack_name).get("Stacks", [])
-        except ClientError as error:
-            if error_code(error) == "ValidationError" and "does not exist" in str(error):
+            stacks = self._call("DescribeStacks", StackName=stack_name).get("Stacks", [])
+        except ServiceError as error:
+            if error.code == "ValidationError" and "does not exist" in error.aws_message:
                 return None
-            raise translate(error, operation="DescribeStacks", where=self._cf.meta.region_name) from error
-        except AWS_CALL_ERRORS as error:
-            raise translate(error, operation="DescribeStacks", where=self._cf.meta.region_name) from error
+            raise
         return stacks[0] if stacks else None
 
     def _outputs(self, stack_name: str) -> dict[str, str]:
@@ -212,9 +206,9 @@ class StackDeployer:
 
     def _refuse_unusable(self, stack_name: str, status: str | None, environment: str) -> None:
         if status in NEEDS_DELETE_STATES or status in NEEDS_CONTINUE_STATES:
-            raise DeploymentError(
+            raise StackNeedsRecoveryError(
                 f"Stack {stack_name} is {status} after a failed deployment "
-                f"({self._first_failure(stack_name)}). Recover with: {recovery_command(environment)}"
+                f"({self._first_failure(stack_name)}). Recover it (StackDeployer.recover), then deploy again."
             )
         if status and status.endswith(IN_PROGRESS_SUFFIX) and status != "REVIEW_IN_PROGRESS":
             raise DeploymentError(
@@ -227,7 +221,8 @@ class StackDeployer:
     ) -> dict[str, Any] | None:
         name = f"vibedigest-{uuid.uuid4().hex[:12]}"
         try:
-            created = self._cf.create_change_set(
+            created = self._call(
+                "CreateChangeSet",
                 StackName=stack_name,
                 ChangeSetName=name,
                 ChangeSetType=change_set_type,
@@ -236,12 +231,10 @@ class StackDeployer:
                 Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
                 Description=f"VibeDigest {environment} deployment",
             )
-        except ClientError as error:
-            if any(marker in str(error) for marker in NO_CHANGES_MARKERS):
+        except ServiceError as error:
+            if any(marker in error.aws_message for marker in NO_CHANGES_MARKERS):
                 return None  # moto's answer to an empty change set
-            raise translate(error, operation="CreateChangeSet", where=self._cf.meta.region_name) from error
-        except AWS_CALL_ERRORS as error:
-            raise translate(error, operation="CreateChangeSet", where=self._cf.meta.region_name) from error
+            raise
         started = self._clock()
         for delay in _poll_delays():
             described = self._call("DescribeChangeSet", StackName=stack_name, ChangeSetName=created["Id"])
@@ -282,11 +275,12 @@ class StackDeployer:
             if not status.endswith(IN_PROGRESS_SUFFIX):
                 if status in SUCCESS_STATES or (expect_failure_ok and status == "UPDATE_ROLLBACK_COMPLETE"):
                     return status
-                raise DeploymentError(
+                needs_recovery = status in NEEDS_DELETE_STATES | NEEDS_CONTINUE_STATES
+                raise (StackNeedsRecoveryError if needs_recovery else DeploymentError)(
                     f"Stack {stack_name} ended {status}: {self._first_failure(stack_name)}. "
                     + (
-                        f"Recover with: {recovery_command(environment)}"
-                        if status in NEEDS_DELETE_STATES | NEEDS_CONTINUE_STATES
+                        "Recover it (StackDeployer.recover), then deploy again."
+                        if needs_recovery
                         else "The previous version is still in place; fix the template and deploy again."
                     )
                 )
@@ -296,10 +290,8 @@ class StackDeployer:
 
     def _wait_for_table(self, table_name: str, started: float) -> None:
         for delay in _poll_delays():
-            try:
-                status = self._ddb.describe_table(TableName=table_name)["Table"]["TableStatus"]
-            except AWS_CALL_ERRORS as error:
-                raise translate(error, operation="DescribeTable", table=table_name) from error
+            table = call_aws(self._ddb, "DescribeTable", table=table_name, TableName=table_name)["Table"]
+            status = table["TableStatus"]
             if status == "ACTIVE":
                 return
             self._check_deadline(started, f"table {table_name} is still {status}")
@@ -309,7 +301,7 @@ class StackDeployer:
         if self._clock() - started > self._timeout:
             raise DeploymentError(
                 f"Gave up after {self._timeout:g} s: {what}. CloudFormation goes on in the background; "
-                "check the stack's events in the console or with 'status', then deploy again or recover."
+                "check the stack's status and events, then deploy again or recover."
             )
 
     def _events(self, stack_name: str) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-from .errors import AWS_CALL_ERRORS, translate
+from .aws_call import call_aws
 from .template import ExpectedTable
 
 OK, MISMATCH, UNSUPPORTED = "ok", "mismatch", "unsupported"
@@ -86,10 +86,7 @@ def verify_table(
 
 
 def _call(dynamodb: BaseClient, method: str, table: str, **params: Any) -> dict[str, Any]:
-    try:
-        return getattr(dynamodb, method)(**params)
-    except AWS_CALL_ERRORS as error:
-        raise translate(error, operation=method, table=table, where=dynamodb.meta.region_name) from error
+    return call_aws(dynamodb, "".join(part.title() for part in method.split("_")), table=table, **params)
 
 
 def _compare(name: str, actual: Any, expected: Any) -> Check:

@@ -44,7 +44,7 @@ from typing import Any, Callable, ClassVar, Sequence
 import boto3
 from botocore.client import BaseClient
 
-from src.database.connection import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, LOCAL_REGION, Target
+from src.database.target import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, LOCAL_REGION, Target
 from src.database.local_endpoint import EmbeddedEndpoint
 from tests.conftest import LEAKY_VARIABLES as CONFTEST_LEAKY_VARIABLES
 from tests.conftest import reset_moto

@@ -15,7 +15,7 @@ from behave import given, then, when
 from botocore.client import BaseClient
 
 from src.database.client import DynamoDBClient
-from src.database.connection import Target
+from src.database.target import Target
 from src.database.digest_store import DigestItem, DigestStore, sample_digest
 from src.database.errors import ItemValidationError
 from tests.support.tables import create_digest_table as create_table_like_template

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from src.database.connection import Target
+from src.database.target import Target
 from src.database.local_endpoint import EmbeddedEndpoint
 from tests.conftest import reset_moto
 

@@ -46,9 +46,9 @@ from packaging.utils import canonicalize_name
 
 from src.database import errors
 from src.database.cli import main as cli_main
-from src.database.cli import stack_tags
+from src.database.workflow import stack_tags
 from src.database.client import DynamoDBClient
-from src.database.connection import Target
+from src.database.target import Target
 from src.database.settings import ENVIRONMENTS, ClientSettings, stack_name_for, table_name_for
 from src.database.stack import DeployResult, StackDeployer
 from src.database.template import ExpectedTable, Template, expected_table, load_template

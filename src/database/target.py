@@ -18,6 +18,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError
 
 from . import redaction
+from .aws_call import location, prepare
 from .errors import ConfigurationError, translate
 from .settings import ClientSettings, shown, validate_endpoint_url, validate_region
 
@@ -75,7 +76,8 @@ class Target:
             client = session.client(
                 service,
                 endpoint_url=self.endpoint_url,
-                config=self.settings.botocore_config(),
+                # boto3 keeps its botocore session (the environment + profile chain) private
+                config=self.settings.botocore_config(getattr(session, "_session", None)),
             )
         except BotoCoreError as error:
             raise translate(error, operation=f"{service} client setup") from error
@@ -85,15 +87,15 @@ class Target:
                 "Check the AWS_ENDPOINT_URL* variables and the AWS config file."
             ) from error
         remember_credentials(session)
+        retries = client.meta.config.retries or {}
         logger.debug(
-            "Built %s client for region %s at %s (retry mode %s, %d attempts)",
+            "Built %s client for %s (retry mode %s, %s attempts)",
             service,
-            client.meta.region_name,
-            client.meta.endpoint_url,
-            self.settings.retry_mode,
-            self.settings.max_attempts,
+            location(client),
+            retries.get("mode"),
+            retries.get("total_max_attempts", "botocore's default"),
         )
-        return client
+        return prepare(client)
 
 
 def remember_credentials(session: boto3.Session) -> None:
@@ -106,7 +108,3 @@ def remember_credentials(session: boto3.Session) -> None:
     if frozen is not None:
         redaction.register_secrets(frozen.secret_key, frozen.token)
 
-
-def describe_location(client: BaseClient) -> str:
-    """Name a client's region and endpoint for messages, e.g. 'us-east-1 (http://127.0.0.1:5000)'."""
-    return f"{client.meta.region_name} ({client.meta.endpoint_url})"

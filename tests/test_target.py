@@ -1,4 +1,4 @@
-"""Unit tests of ``src.database.connection`` (``Target``) and ``src.database.local_endpoint``.
+"""Unit tests of ``src.database.target`` (``Target``) and ``src.database.local_endpoint``.
 
 Clients are real boto3 clients; the few calls made go to the worker's moto server on
 127.0.0.1, so endpoint resolution (including boto3's own ``AWS_ENDPOINT_URL_DYNAMODB``)
@@ -10,26 +10,26 @@ from __future__ import annotations
 import logging
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import boto3
 import pytest
 from botocore.exceptions import BotoCoreError, NoCredentialsError, ProfileNotFound
 
 from src.database import redaction
-from src.database.connection import (
-    DUMMY_ACCESS_KEY_ID,
-    DUMMY_SECRET_ACCESS_KEY,
-    LOCAL_REGION,
-    Target,
-    describe_location,
-    remember_credentials,
-)
+from src.database.aws_call import location
 from src.database.errors import ConfigurationError, CredentialsError, ServiceError
 from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.redaction import REDACTED
 from src.database.settings import ClientSettings
+from src.database.target import (
+    DUMMY_ACCESS_KEY_ID,
+    DUMMY_SECRET_ACCESS_KEY,
+    LOCAL_REGION,
+    Target,
+    remember_credentials,
+)
 
 REAL_LOOKING_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYREALSECRET"
 
@@ -68,9 +68,16 @@ def test_bad_region_or_endpoint_is_refused_at_construction(kwargs: dict[str, str
 
 
 def test_settings_default_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIBEDIGEST_READ_TIMEOUT", "7")
+    assert Target().settings.read_timeout == 7
+    assert Target.local("http://127.0.0.1:1").settings.read_timeout == 7
+
+
+def test_retries_from_the_environment_reach_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "7")
-    assert Target().settings.max_attempts == 7
-    assert Target.local("http://127.0.0.1:1").settings.max_attempts == 7
+    monkeypatch.setenv("AWS_RETRY_MODE", "adaptive")
+    for target in (Target(region="us-east-1"), Target.local("http://127.0.0.1:1")):
+        assert target.client("dynamodb").meta.config.retries == {"mode": "adaptive", "total_max_attempts": 7}
 
 
 def test_bad_settings_in_the_environment_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -215,9 +222,9 @@ def test_client_registers_the_resolved_secret_for_redaction(
 
 
 def test_client_logs_what_it_built(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="src.database.connection"):
+    with caplog.at_level(logging.DEBUG, logger="src.database.target"):
         Target(region="eu-west-1", settings=ClientSettings(max_attempts=3)).client("dynamodb")
-    assert "Built dynamodb client for region eu-west-1" in caplog.text
+    assert "Built dynamodb client for eu-west-1 (https://dynamodb.eu-west-1.amazonaws.com)" in caplog.text
     assert "standard, 3 attempts" in caplog.text
 
 
@@ -247,9 +254,9 @@ def test_remember_credentials_tolerates_unresolvable_credentials(restore_secrets
     assert issubclass(NoCredentialsError, BotoCoreError)
 
 
-def test_describe_location_names_region_and_endpoint() -> None:
+def test_location_names_region_and_endpoint() -> None:
     client = Target(region="eu-west-1", endpoint_url="http://127.0.0.1:4566").client("dynamodb")
-    assert describe_location(client) == "eu-west-1 (http://127.0.0.1:4566)"
+    assert location(client) == "eu-west-1 (http://127.0.0.1:4566)"
 
 
 # -- the embedded endpoint (local_endpoint.EmbeddedEndpoint) -----------------------------------

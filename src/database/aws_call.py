@@ -1,0 +1,132 @@
+"""The one function that calls AWS and translates its errors, and the client hooks it relies on.
+
+Roles:
+- ``call_aws``: runs one operation on a boto3 low-level client, logs it at DEBUG
+  (retries at INFO, the failure at DEBUG: the caller decides whether it matters)
+  and raises the package's error, the boto exception chained as ``__cause__``.
+  The client, the deployer and the verifier all call AWS through it.
+- ``prepare``: registers two botocore event handlers on a client (idempotent):
+  ``_note_attempts`` remembers how many attempts a failed call made (botocore
+  raises connection errors and timeouts without a count), and
+  ``_foreign_error_body`` lets botocore parse an error answered in another
+  service's protocol.
+
+Why the second one: the embedded endpoint (moto) answers a CloudFormation call
+whose resource creation failed inside DynamoDB with DynamoDB's JSON error
+(``{"__type": "...#ResourceInUseException", "message": "Table already exists: ..."}``).
+CloudFormation speaks the query protocol, so botocore's XML parser gave up with
+"invalid XML" and the real reason was lost. Rewriting such a body into the
+protocol's own error document before botocore parses it (``before-parse``) makes it
+an ordinary ``ClientError`` carrying the AWS code and message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+from xml.sax.saxutils import escape
+
+from botocore import xform_name
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from .errors import AWS_CALL_ERRORS, DatabaseError, translate
+
+logger = logging.getLogger(__name__)
+
+_ATTEMPTS_HANDLER_ID = "vibedigest-note-attempts"
+_FOREIGN_ERROR_HANDLER_ID = "vibedigest-foreign-error-body"
+_XML_PROTOCOLS = frozenset({"query", "ec2", "rest-xml"})
+_failed_call = threading.local()
+
+
+def _note_attempts(context: dict[str, Any] | None = None, **_: Any) -> None:
+    """botocore ``after-call-error`` handler: remember how many attempts the failed call made.
+
+    botocore raises connection errors and timeouts without a retry count; its retry
+    context (``context["retries"]["attempt"]``) still has it when this event fires.
+    """
+    _failed_call.attempts = ((context or {}).get("retries") or {}).get("attempt")
+
+
+def _foreign_error_body(operation_model: Any = None, response_dict: dict[str, Any] | None = None, **_: Any) -> None:
+    """botocore ``before-parse`` handler: turn a JSON AWS error sent to an XML-protocol client into XML.
+
+    Only error answers (HTTP >= 400) whose body is a JSON object naming an AWS error
+    (``__type`` or ``code``) are rewritten; everything else is left to botocore.
+    """
+    if operation_model is None or response_dict is None or response_dict.get("status_code", 200) < 400:
+        return
+    if operation_model.service_model.resolved_protocol not in _XML_PROTOCOLS:
+        return
+    body = response_dict.get("body") or b""
+    if not body.lstrip().startswith(b"{"):
+        return
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return
+    if not isinstance(parsed, dict):
+        return
+    code = str(parsed.get("__type") or parsed.get("code") or parsed.get("Code") or "")
+    code = code.rsplit("#", 1)[-1].split(":", 1)[0]
+    if not code:
+        return
+    message = str(parsed.get("message") or parsed.get("Message") or "")
+    response_dict["body"] = (
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(code)}</Code>"
+        f"<Message>{escape(message)}</Message></Error></ErrorResponse>"
+    ).encode()
+
+
+def prepare(client: BaseClient) -> BaseClient:
+    """Register this module's botocore handlers on ``client`` (idempotent) and return it.
+
+    A test double without botocore's event system is returned unchanged.
+    """
+    events = getattr(getattr(client, "meta", None), "events", None)
+    if events is not None:
+        events.register("after-call-error", _note_attempts, unique_id=_ATTEMPTS_HANDLER_ID)
+        events.register("before-parse", _foreign_error_body, unique_id=_FOREIGN_ERROR_HANDLER_ID)
+    return client
+
+
+def attempts_of(error: Exception) -> int | None:
+    """How many attempts a failed call made, if botocore told us."""
+    if isinstance(error, ClientError):
+        retries = error.response.get("ResponseMetadata", {}).get("RetryAttempts")
+        return None if retries is None else int(retries) + 1
+    attempts = getattr(_failed_call, "attempts", None)
+    return int(attempts) if attempts else None
+
+
+def location(client: BaseClient) -> str:
+    """Name a client's region and endpoint for messages, e.g. 'us-east-1 (http://127.0.0.1:5000)'."""
+    return f"{client.meta.region_name} ({client.meta.endpoint_url})"
+
+
+def call_aws(client: BaseClient, operation: str, *, table: str | None = None, **params: Any) -> dict[str, Any]:
+    """Run ``operation`` (e.g. ``"PutItem"``) on ``client`` and return botocore's answer.
+
+    A failure raises the matching ``DatabaseError`` (``translate``), chained to the
+    boto exception and logged at DEBUG with the number of attempts; a success that
+    needed retries is logged at INFO.
+    """
+    method = getattr(client, xform_name(operation))
+    subject = table or getattr(getattr(client.meta, "service_model", None), "service_name", "the service")
+    logger.debug("%s on %s", operation, subject)
+    _failed_call.attempts = None
+    try:
+        response: dict[str, Any] = method(**params)
+    except AWS_CALL_ERRORS as error:
+        translated: DatabaseError = translate(error, operation=operation, table=table, where=location(client))
+        attempts = attempts_of(error)
+        tried = f" after {attempts} attempt{'s' if attempts != 1 else ''}" if attempts else ""
+        logger.debug("%s on %s failed%s: %s", operation, subject, tried, translated)
+        raise translated from error
+    retries = response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+    if retries:
+        logger.info("%s on %s succeeded after %d retries", operation, subject, retries)
+    return response
