@@ -15,6 +15,9 @@ from moto import mock_aws
 
 from src.database.target import Target
 from src.database.local_endpoint import EmbeddedEndpoint
+from src.database.settings import ClientSettings
+
+MOTO_READ_TIMEOUT = 30.0
 
 # Variables that would point a test at a real account or change its retries and timeouts.
 LEAKY_VARIABLES = (
@@ -70,9 +73,13 @@ def reset_moto(endpoint: EmbeddedEndpoint) -> None:
 
 @pytest.fixture
 def local_target(moto_server: EmbeddedEndpoint) -> Target:
-    """A ``Target`` at the worker's moto server, reset so each test starts from an empty account."""
+    """A ``Target`` at the worker's moto server, reset so each test starts from an empty account.
+
+    Its read timeout is longer than the package's default (3 s, sized for DynamoDB):
+    moto answers a 1,000-item query in seconds on a loaded 2-core test machine.
+    """
     reset_moto(moto_server)
-    return Target.local(moto_server.url)
+    return Target.local(moto_server.url, settings=ClientSettings(read_timeout=MOTO_READ_TIMEOUT))
 
 
 @pytest.fixture

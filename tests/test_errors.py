@@ -278,8 +278,8 @@ def test_a_failed_condition_becomes_its_own_error() -> None:
     assert isinstance(translated, ServiceError)
     assert translated.code == "ConditionalCheckFailedException"
     assert str(translated) == (
-        "PutItem on VibeDigest-dev: the write's condition was not met; nothing was written: "
-        "The conditional request failed"
+        "PutItem on VibeDigest-dev: the write's condition was not met, nothing was written "
+        "(ConditionalCheckFailedException: The conditional request failed)."
     )
 
 

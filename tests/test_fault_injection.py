@@ -11,7 +11,7 @@ Expected outcomes, per fault:
 - transient (k faults, then the endpoint answers; k < attempts): botocore's
   standard retry mode absorbs every fault type here (throttling, provisioned
   throughput, HTTP 500/503, dropped connection, no answer, an answer slower than
-  the read timeout). The call succeeds, the client logs a WARNING "... succeeded
+  the read timeout). The call succeeds, the client logs at INFO "... succeeded
   after k retries" (botocore's ``ResponseMetadata.RetryAttempts``, which counts
   connection errors and timeouts too), and the item read back equals the one
   written.
@@ -49,7 +49,7 @@ from src.database.client import DynamoDBClient
 from src.database.target import Target
 from src.database.errors import DatabaseError, EndpointUnreachableError, ServiceError, ThrottledError
 from src.database.local_endpoint import EmbeddedEndpoint
-from src.database.settings import ClientSettings
+from src.database.settings import DEFAULT_MAX_ATTEMPTS, DEFAULT_READ_TIMEOUT, ClientSettings
 from tests.support.figures import record
 from tests.support.fault_proxy import Fault, FaultProxy, SilentEndpoint, refused_endpoint
 from tests.support.tables import create_digest_table
@@ -77,18 +77,18 @@ TRANSIENT_FAULTS = (
 
 # fault -> (error class, texts the message must contain: the cause, then what to do)
 PERSISTENT_EXPECTATIONS: dict[str, tuple[type[DatabaseError], tuple[str, ...]]] = {
-    "THROTTLING": (ThrottledError, ("throttled (ThrottlingException)", "Retry later or raise AWS_MAX_ATTEMPTS")),
+    "THROTTLING": (ThrottledError, ("throttled in", "(ThrottlingException: ", "raise ClientSettings.max_attempts")),
     "PROVISIONED_THROUGHPUT": (
         ThrottledError,
-        ("throttled (ProvisionedThroughputExceededException)", "Retry later or raise AWS_MAX_ATTEMPTS"),
+        ("throttled in", "(ProvisionedThroughputExceededException: ", "raise ClientSettings.max_attempts"),
     ),
-    "HTTP_500": (ServiceError, ("InternalServerError (HTTP 500)", "Retry later")),
-    "HTTP_503": (ServiceError, ("ServiceUnavailable (HTTP 503)", "Retry later")),
+    "HTTP_500": (ServiceError, ("InternalServerError: ", "(HTTP 500)", "Retry later")),
+    "HTTP_503": (ServiceError, ("ServiceUnavailable: ", "(HTTP 503)", "Retry later")),
     "DROP_CONNECTION": (EndpointUnreachableError, ("closed the connection without answering", "Check the endpoint")),
-    "NO_RESPONSE": (EndpointUnreachableError, ("timed out", "VIBEDIGEST_READ_TIMEOUT")),
-    "SLOW_RESPONSE": (EndpointUnreachableError, ("timed out", "VIBEDIGEST_READ_TIMEOUT")),
+    "NO_RESPONSE": (EndpointUnreachableError, ("timed out", "read_timeout")),
+    "SLOW_RESPONSE": (EndpointUnreachableError, ("timed out", "read_timeout")),
     "REFUSED_CONNECTION": (EndpointUnreachableError, ("Could not reach the endpoint", "Is it running")),
-    "SILENT_ENDPOINT": (EndpointUnreachableError, ("timed out", "VIBEDIGEST_CONNECT_TIMEOUT")),
+    "SILENT_ENDPOINT": (EndpointUnreachableError, ("timed out", "connect_timeout")),
     "NOT_DYNAMODB_200": (
         ServiceError,
         ("answered without a table description", "Check that the endpoint URL points at DynamoDB"),
@@ -134,8 +134,8 @@ def proxy(moto_server: EmbeddedEndpoint) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 def client_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    """Capture ``src.database.client`` records at WARNING and above (retry and failure logs)."""
-    caplog.set_level(logging.WARNING, logger="src.database.client")
+    """Capture the package's records (retries are logged at INFO, failures at DEBUG)."""
+    caplog.set_level(logging.DEBUG, logger="src.database")
     return caplog
 
 
@@ -173,22 +173,22 @@ def key_of(item_id: str) -> dict[str, Any]:
 
 
 def retries_logged(caplog: pytest.LogCaptureFixture, operation: str) -> list[int]:
-    """Retry counts of the client's "<operation> on <table> succeeded after N retries" warnings."""
+    """Retry counts of the "<operation> on <table> succeeded after N retries" INFO records."""
     pattern = re.compile(rf"^{operation} on \S+ succeeded after (\d+) retries$")
     return [
         int(match.group(1))
         for rec in caplog.records
-        if rec.name == "src.database.client" and (match := pattern.match(rec.getMessage()))
+        if rec.levelno == logging.INFO and (match := pattern.match(rec.getMessage()))
     ]
 
 
 def attempts_logged(caplog: pytest.LogCaptureFixture, operation: str) -> list[int]:
-    """Attempt counts of the client's "<operation> on <table> failed after N attempts" errors."""
+    """Attempt counts of the "<operation> on <table> failed after N attempts" DEBUG records."""
     pattern = re.compile(rf"^{operation} on \S+ failed after (\d+) attempts?: ")
     return [
         int(match.group(1))
         for rec in caplog.records
-        if rec.levelno == logging.ERROR and (match := pattern.match(rec.getMessage()))
+        if rec.levelno == logging.DEBUG and (match := pattern.match(rec.getMessage()))
     ]
 
 
@@ -450,6 +450,34 @@ def test_silent_endpoint_ends_in_clear_error_after_the_timeouts(client_logs: pyt
         )
         assert endpoint.connections_accepted == PERSISTENT_ATTEMPTS
         assert seconds >= PERSISTENT_ATTEMPTS * TIMEOUT  # the configured timeout, waited out each time
+
+
+DEFAULTS_BOUND = 15.0
+"""Issue 10: with the default settings a silent endpoint gives the package's error within 15 s."""
+
+
+def test_silent_endpoint_with_the_default_settings_fails_within_15_seconds(
+    client_logs: pytest.LogCaptureFixture,
+) -> None:
+    """No settings given: 3 s read timeout x standard mode's 3 attempts + botocore's backoff (< 3 s)."""
+    with SilentEndpoint() as endpoint:
+        client = DynamoDBClient("dev", endpoint_url=endpoint.url)
+        _, error, seconds = timed(client.test_connection)
+        accepted = endpoint.connections_accepted
+    record(
+        "fault",
+        fault="SILENT_ENDPOINT (default settings)",
+        scenario="persistent",
+        injected=accepted,
+        outcome="clear error" if type(error) is EndpointUnreachableError else f"unexpected: {error!r}",
+        retries=max(accepted - 1, 0),
+        attempts=accepted,
+        seconds=seconds,
+        error=type(error).__name__ if error else "",
+    )
+    assert type(error) is EndpointUnreachableError, repr(error)
+    assert accepted == DEFAULT_MAX_ATTEMPTS
+    assert DEFAULT_MAX_ATTEMPTS * DEFAULT_READ_TIMEOUT <= seconds < DEFAULTS_BOUND
 
 
 class _WebPage(BaseHTTPRequestHandler):

@@ -378,9 +378,10 @@ def test_missing_credentials_and_unknown_profile_are_clear_cli_errors(
     assert unknown_profile.code == 1 and missing.code == 1
     profile_line = [line for line in unknown_profile.stderr.splitlines() if line.startswith("error:")]
     missing_line = [line for line in missing.stderr.splitlines() if line.startswith("error:")]
-    assert profile_line == ["error: AWS profile 'no-such-profile' not found. "
-                            "List profiles with 'aws configure list-profiles' or fix AWS_PROFILE."]
-    assert len(missing_line) == 1 and missing_line[0].startswith("error: No AWS credentials found.")
+    assert len(profile_line) == 1 and profile_line[0].startswith("error: AWS profile 'no-such-profile' not found")
+    assert profile_line[0].endswith("List the profiles with: aws configure list-profiles (then pass --profile NAME).")
+    assert len(missing_line) == 1 and missing_line[0].startswith("error: No AWS credentials found")
+    assert missing_line[0].endswith("use the embedded endpoint: --target local.")  # the CLI's hint
     assert "Traceback" not in unknown_profile.stderr + missing.stderr
     assert profile_seconds < ERROR_BOUND and missing_seconds < ERROR_BOUND
     scan.check()
@@ -652,7 +653,7 @@ def test_missing_credentials_and_unknown_profile_raise_distinct_clear_errors(
     assert type(profile_error.value) is CredentialsError
     assert "AWS profile 'no-such-profile' not found" in str(profile_error.value)
     assert type(missing_error.value) is CredentialsError
-    assert str(missing_error.value).startswith("No AWS credentials found.")
+    assert str(missing_error.value).startswith("No AWS credentials found")
     assert profile_seconds < ERROR_BOUND and missing_seconds < ERROR_BOUND
     scan.check()
 

@@ -8,8 +8,10 @@ is retained) and ``lint``. Targets: ``local`` (embedded moto endpoint, the defau
 ``localstack`` or ``aws`` (boto3's standard configuration).
 
 Expected failures print one ``error:`` line to stderr and exit 1 (2 for usage
-errors); progress goes to stdout, logs to stderr (``-v`` for INFO, ``--debug`` for
-DEBUG with credentials redacted).
+errors): the library's message, then the command hint ``cli_hints`` adds for it;
+progress goes to stdout, logs to stderr (``-v`` for INFO, ``--debug`` for DEBUG
+with credentials redacted). The deploy workflow itself is ``workflow``'s: this
+module parses the arguments and prints what it reports and returns.
 
 Start-up cost: the heavy modules are imported where a command needs them, not here.
 moto (``local_endpoint``) is imported only when the embedded endpoint starts (not

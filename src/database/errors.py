@@ -268,7 +268,7 @@ def _translate_client_error(error: ClientError, *, operation: str, table: str | 
         )
     if code == "ConditionalCheckFailedException":
         return ConditionalCheckFailedError(
-            f"{operation} on {table or 'the table'}: the write's condition was not met; nothing was written.",
+            f"{operation} on {table or 'the table'}: the write's condition was not met, nothing was written ({what}).",
             **details,
         )
     if code in _THROTTLING_CODES:
