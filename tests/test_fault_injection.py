@@ -36,22 +36,36 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from src.database.client import DynamoDBClient
-from src.database.target import Target
-from src.database.errors import DatabaseError, EndpointUnreachableError, ServiceError, ThrottledError
+from src.database.errors import (
+    DatabaseError,
+    EndpointUnreachableError,
+    ServiceError,
+    ThrottledError,
+)
 from src.database.local_endpoint import EmbeddedEndpoint
-from src.database.settings import DEFAULT_MAX_ATTEMPTS, DEFAULT_READ_TIMEOUT, ClientSettings
+from src.database.settings import (
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_READ_TIMEOUT,
+    ClientSettings,
+)
+from src.database.target import Target
+from tests.support.fault_proxy import (
+    Fault,
+    FaultProxy,
+    SilentEndpoint,
+    refused_endpoint,
+)
 from tests.support.figures import record
-from tests.support.fault_proxy import Fault, FaultProxy, SilentEndpoint, refused_endpoint
 from tests.support.tables import create_digest_table
 
 ATTEMPTS = 4
