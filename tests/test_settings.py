@@ -183,7 +183,7 @@ def test_positive_timeouts_are_accepted(seconds: float) -> None:
 
 @pytest.mark.parametrize("seconds", [0, -5, -0.1, math.nan, math.inf])
 def test_non_positive_or_infinite_timeouts_are_refused(seconds: float) -> None:
-    with pytest.raises(ConfigurationError, match="--timeout must be a positive number") as excinfo:
+    with pytest.raises(ConfigurationError, match="^timeout must be a positive number") as excinfo:
         validate_timeout(seconds)
     one_line_error(excinfo)
 

@@ -248,7 +248,7 @@ def check_options(args: argparse.Namespace) -> None:
     if getattr(args, "endpoint_url", None) is not None:
         validate_endpoint_url(args.endpoint_url)
     if getattr(args, "timeout", None) is not None:
-        validate_timeout(args.timeout)
+        validate_timeout(args.timeout, "--timeout")
     if getattr(args, "profile", None) and getattr(args, "target", "aws") != "aws":
         raise ConfigurationError("--profile applies to --target aws only; local targets use dummy credentials.")
 

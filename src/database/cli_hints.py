@@ -35,7 +35,9 @@ def hint_for(error: DatabaseError, environment: str | None, target: str | None) 
     if isinstance(error, TableNotFoundError):
         return f"Deploy it first: {COMMAND} deploy --env {env}{on}"
     if isinstance(error, StackNeedsRecoveryError):
-        return f"Recover with: {COMMAND} recover --env {env}{on}"
+        from .stack import recovery_command  # raised by the deployer, so already imported
+
+        return f"Recover with: {recovery_command(env)}{on}"
     if isinstance(error, InvalidCredentialsError):
         return "For an SSO profile: aws sso login --profile NAME."
     if isinstance(cause, ProfileNotFound):

@@ -125,7 +125,7 @@ def validate_endpoint_url(url: str) -> str:
     return url
 
 
-def validate_timeout(seconds: float, what: str = "--timeout") -> float:
+def validate_timeout(seconds: float, what: str = "timeout") -> float:
     """Return ``seconds`` if it is a positive, finite number of seconds."""
     if not math.isfinite(seconds) or seconds <= 0:
         raise ConfigurationError(f"{what} must be a positive number of seconds, got {shown(str(seconds))}.")
