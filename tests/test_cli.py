@@ -33,6 +33,7 @@ from src.database.errors import (
     ConfigurationError,
     CredentialsError,
     DatabaseError,
+    EndpointUnreachableError,
     StackNeedsRecoveryError,
     TableNotFoundError,
     ThrottledError,
@@ -172,6 +173,8 @@ def test_status_of_a_missing_table_is_one_error_line(server: str, capsys: pytest
         (CredentialsError(), "aws", "--target local"),
         (ThrottledError(), "aws", "AWS_MAX_ATTEMPTS"),
         (ConfigurationError("bad"), "aws", ""),
+        (EndpointUnreachableError(), "aws", "AWS_ENDPOINT_URL"),
+        (EndpointUnreachableError(), "local", "--endpoint-url"),
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, Exception) else None,
 )

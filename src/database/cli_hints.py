@@ -49,6 +49,8 @@ def hint_for(error: DatabaseError, environment: str | None, target: str | None) 
     if isinstance(error, EndpointUnreachableError):
         if isinstance(cause, (ConnectTimeoutError, ReadTimeoutError)):
             return "For a slow endpoint raise VIBEDIGEST_CONNECT_TIMEOUT / VIBEDIGEST_READ_TIMEOUT."
+        if target == "aws":
+            return "Check the network, --region and any AWS_ENDPOINT_URL* variable."
         return "Check --endpoint-url (e.g. the URL that 'serve' printed)."
     if isinstance(error, ThrottledError):
         return "Retry later, or raise AWS_MAX_ATTEMPTS."
