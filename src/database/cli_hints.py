@@ -35,7 +35,8 @@ def hint_for(error: DatabaseError, environment: str | None, target: str | None) 
     if isinstance(error, TableNotFoundError):
         return f"Deploy it first: {COMMAND} deploy --env {env}{on}"
     if isinstance(error, StackNeedsRecoveryError):
-        from .stack import recovery_command  # raised by the deployer, so already imported
+        # the deployer raised it, so importing stack here costs nothing
+        from .stack import recovery_command
 
         return f"Recover with: {recovery_command(env)}{on}"
     if isinstance(error, InvalidCredentialsError):
