@@ -282,7 +282,7 @@ def test_put_many_under_intermittent_faults_writes_every_item_once(
     ``client.call``). Every item must be read back exactly as written, and the
     client must have logged one retry per injected fault.
     """
-    digest_store = pytest.importorskip("src.database.digest_store")
+    digest_store = pytest.importorskip("src.database")
     client = client_at(proxy.url, table, attempts=ATTEMPTS, timeout=10.0)  # no timeout faults here; moto's Query is slow
     store = digest_store.DigestStore(client)
     day = date(2026, 11, 26)
@@ -348,7 +348,7 @@ def test_conditional_put_retried_after_a_lost_answer_reports_its_own_write(
     raises ``ItemExistsError``; its message says the call was retried and the stored
     item may be this one, which it is.
     """
-    digest_store = pytest.importorskip("src.database.digest_store")
+    digest_store = pytest.importorskip("src.database")
     from src.database.errors import ItemExistsError
 
     client = client_at(proxy.url, table, attempts=ATTEMPTS)

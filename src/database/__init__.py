@@ -22,7 +22,9 @@ from .errors import (
     TemplateError,
     ThrottledError,
 )
+from .item import DigestItem
 from .settings import ClientSettings
+from .store import DigestStore
 
 __all__ = [
     "AccessDeniedError",
@@ -32,6 +34,8 @@ __all__ = [
     "CredentialsError",
     "DatabaseError",
     "DeploymentError",
+    "DigestItem",
+    "DigestStore",
     "DynamoDBClient",
     "EndpointUnreachableError",
     "InvalidCredentialsError",

@@ -95,6 +95,12 @@ class ServiceError(DatabaseError):
     """The service answered with an error the package has no more specific class for."""
 
 
+class ConditionalCheckFailedError(ServiceError):
+    """A write's condition expression was false (DynamoDB's ConditionalCheckFailedException)."""
+
+    default_message = "The write's condition was not met; nothing was written."
+
+
 class ItemValidationError(DatabaseError):
     """An item or key would be rejected by DynamoDB; refused before any request."""
 
@@ -188,6 +194,8 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
             return TableNotFoundError(
                 f"Table '{table}' not found{target}. Deploy it first: python -m src.database deploy --env {environment}."
             )
+        if code == "ConditionalCheckFailedException":
+            return ConditionalCheckFailedError(f"{operation} on {table or 'the table'}: the condition was not met.")
         if code in _THROTTLING_CODES:
             return ThrottledError(
                 f"{operation} was throttled ({code}){target} after all retry attempts. "
