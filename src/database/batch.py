@@ -20,11 +20,16 @@ that gets items back during a pause just waits for it to end. A batch written
 completely resets the backoff. Whole-request throttling errors are botocore's to
 retry, per request, with the client's retry mode.
 
-Capacity: all items of one day share one partition key, so they share one
-partition's limit of 1,000 write units per second (one unit per KB written); an
-on-demand table serves up to twice its previous peak at once and throttles above
-that until it adapts. More requests in flight then only produce more unprocessed
-items, which the shared backoff absorbs.
+Capacity (AWS DynamoDB developer guide, on-demand mode and partitions): a write
+costs one write unit per KB of item. All items of one day share one partition key,
+so they share one partition's limit of 1,000 write units per second (until DynamoDB
+splits the partition for heat); a new on-demand table serves up to 4,000 writes per
+second at once, and any table may throttle traffic above twice its previous peak
+within 30 minutes. With 8 requests of 25 items in flight and a 10 ms round trip
+the writer could offer 20,000 items per second, far above one partition's limit:
+DynamoDB then answers with unprocessed items (or throttling errors), and the shared
+backoff brings the rate down to what the partition accepts. Concurrency helps most
+against latency; against a partition's limit it only changes who waits.
 
 The number of workers is at most the client's connection pool size (botocore's
 ``max_pool_connections``, 10 by default): beyond it urllib3 would open and discard a
