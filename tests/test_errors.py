@@ -243,8 +243,8 @@ def test_resource_not_found_without_a_table_is_a_service_error() -> None:
     [
         ({"Error": {"Code": "ValidationException", "Message": SECRET}, "ResponseMetadata": {"HTTPStatusCode": 400}},
          "PutItem failed in us-east-1: ValidationException (HTTP 400)."),
-        ({"Error": {"Code": "ConditionalCheckFailedException"}, "ResponseMetadata": {"HTTPStatusCode": 400}},
-         "PutItem failed in us-east-1: ConditionalCheckFailedException (HTTP 400)."),
+        ({"Error": {"Code": "TransactionConflictException"}, "ResponseMetadata": {"HTTPStatusCode": 400}},
+         "PutItem failed in us-east-1: TransactionConflictException (HTTP 400)."),
     ],
 )
 def test_other_client_errors_become_service_errors_with_code_and_status(
@@ -300,3 +300,12 @@ def test_every_code_set_is_disjoint() -> None:
     for index, first in enumerate(sets):
         for second in sets[index + 1:]:
             assert not first & second
+
+
+def test_a_failed_condition_becomes_its_own_service_error() -> None:
+    from src.database.errors import ConditionalCheckFailedError
+
+    response = {"Error": {"Code": "ConditionalCheckFailedException"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+    translated = translate(ClientError(response, "PutItem"), operation="PutItem", where="us-east-1")  # type: ignore[arg-type]
+    assert type(translated) is ConditionalCheckFailedError and isinstance(translated, ServiceError)
+    assert translated.message == "PutItem failed in us-east-1: its condition was not met (ConditionalCheckFailedException)."

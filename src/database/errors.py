@@ -195,7 +195,7 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
                 f"Table '{table}' not found{target}. Deploy it first: python -m src.database deploy --env {environment}."
             )
         if code == "ConditionalCheckFailedException":
-            return ConditionalCheckFailedError(f"{operation} on {table or 'the table'}: the condition was not met.")
+            return ConditionalCheckFailedError(f"{operation} failed{target}: its condition was not met ({code}).")
         if code in _THROTTLING_CODES:
             return ThrottledError(
                 f"{operation} was throttled ({code}){target} after all retry attempts. "
