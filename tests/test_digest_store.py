@@ -577,6 +577,13 @@ def test_put_many_raises_the_request_error_itself_when_nothing_was_written(local
         store.put_many(numbered_items(DAY, 10))
 
 
+def test_delete_many_removes_exactly_the_given_keys(store: DigestStore) -> None:
+    items = numbered_items(DAY, 60)
+    store.put_many(items)
+    assert store.delete_many([(date(2026, 11, 26), item.item_id) for item in items[::2]]) == 30
+    assert store.day(DAY) == items[1::2]
+
+
 def test_backoff_grows_exponentially_up_to_the_cap() -> None:
     upper = [backoff_delay(n, uniform=lambda low, high: high) for n in range(8)]
     assert upper == [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0]
