@@ -34,6 +34,7 @@ against latency; against a partition's limit it only changes who waits.
 The number of workers is at most the client's connection pool size (botocore's
 ``max_pool_connections``, 10 by default): beyond it urllib3 would open and discard a
 connection per request, so a larger ``concurrency`` raises ``ConfigurationError``.
+Calls made at once from several threads on one client share that pool.
 """
 
 from __future__ import annotations

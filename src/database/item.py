@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal, DecimalException
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .attributes import (
     MAX_ITEM_BYTES,
@@ -258,9 +258,9 @@ class DigestItem:
                 raise ItemFormatError(key, name, "is missing: every stored item has both key attributes.")
         digest_date, item_id = key
         if not (type(digest_date) is str and _is_normal_date(digest_date)):
-            _reraise(key, PARTITION_KEY, normalize_digest_date, digest_date)
+            _check_key(key, PARTITION_KEY, normalize_digest_date, digest_date)
         if not (type(item_id) is str and 0 < len(item_id) <= MAX_SORT_KEY_BYTES // 4):
-            _reraise(key, SORT_KEY, validate_item_id, item_id)
+            _check_key(key, SORT_KEY, validate_item_id, item_id)
         field_values: dict[str, Any] = {PARTITION_KEY: values.pop(PARTITION_KEY), SORT_KEY: values.pop(SORT_KEY)}
         for name in TEXT_FIELDS:
             text = values.pop(name, None)
@@ -313,8 +313,8 @@ def _plain_key_part(value: Any) -> Any:
     return value.get("S", value) if isinstance(value, Mapping) else value
 
 
-def _reraise(key: tuple[Any, Any], name: str, check: Any, value: Any) -> None:
-    """Run a key check that is expected to fail, turning its error into ``ItemFormatError``."""
+def _check_key(key: tuple[Any, Any], name: str, check: Callable[[Any], str], value: Any) -> None:
+    """Run the full check of a key attribute the cheap test did not vouch for; its error becomes ``ItemFormatError``."""
     try:
         check(value)
     except ItemValidationError as error:
