@@ -1,4 +1,4 @@
-"""Tests of ``DigestItem.from_dynamodb``'s fast path for items read back from the table.
+"""Tests of ``DigestItem.from_dynamodb``: the reading rules and the fast path.
 
 ``from_dynamodb`` converts in one pass (numbers straight to int/float, binaries to
 bytes) and skips the full re-validation when cheap checks show ``__post_init__``
@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from src.database.digest_store import DigestItem, sample_digest
+from src.database.item import DigestItem, ItemFormatError
+from src.database.sample import sample_digest
 from src.database.errors import ItemValidationError
 
 DAY = "2026-11-26"
@@ -94,27 +95,57 @@ def test_numbers_come_back_as_int_or_float_and_binaries_as_bytes_at_any_depth() 
 
 
 @pytest.mark.parametrize(
-    ("attributes", "message"),
+    ("attributes", "attribute", "message"),
     [
-        (stored(title={"N": "5"}), "title must be a string"),
-        (stored(summary={"BOOL": True}), "summary must be a string"),
-        ({"digest_date": {"S": "2026-13-01"}, "item_id": {"S": "x"}}, "not a real calendar date"),
-        ({"digest_date": {"S": "26-11-2026"}, "item_id": {"S": "x"}}, "must be an ISO date"),
-        ({"digest_date": {"N": "20261126"}, "item_id": {"S": "x"}}, "must be a 'YYYY-MM-DD' string"),
-        ({"digest_date": {"S": DAY}, "item_id": {"S": ""}}, "must not be empty"),
-        ({"digest_date": {"S": DAY}, "item_id": {"S": "é" * 513}}, "1026 bytes"),
-        ({"digest_date": {"S": DAY}, "item_id": {"N": "7"}}, "item_id must be a string"),
-        (stored(created_at={"S": "2026-11-26T07:00:00"}), "naive datetime"),
-        (stored(created_at={"N": "1"}), "created_at must be a datetime"),
-        (stored(tags={"L": [{"S": "ok"}, {"N": "3"}]}), "tags must be a sequence of strings"),
-        (stored(score={"S": "nan"}), "NaN or infinity"),
-        (stored(created_at={"S": "yesterday"}), "not an ISO datetime"),
-        ({"digest_date": {"S": DAY}}, "lacks its key attribute.*item_id"),
+        (stored(title={"N": "5"}), "title", r"is a number \(N\); expected a string \(S\)"),
+        (stored(summary={"BOOL": True}), "summary", r"is a boolean \(BOOL\); expected a string"),
+        (stored(tags={"S": "agents"}), "tags", r"is a string \(S\) \(one tag or several joined"),
+        (stored(tags={"L": [{"S": "ok"}, {"N": "3"}]}), "tags", r"is a list \(L\); expected a list of strings"),
+        (stored(tags={"NS": ["1"]}), "tags", r"is a number set \(NS\)"),
+        (stored(score={"BOOL": True}), "score", r"is a boolean \(BOOL\); expected a number \(N\)"),
+        (stored(score={"S": "0.5"}), "score", r"is a string \(S\); expected a number \(N\)"),
+        (stored(score={"S": "nan"}), "score", r"is a string \(S\)"),
+        (stored(score={"N": "not a number"}), "score", "is not a valid DynamoDB attribute value"),
+        (stored(votes={"Q": "?"}), "votes", "is not a valid DynamoDB attribute value"),
+        (stored(created_at={"S": "2026-11-26T07:00:00"}), "created_at", "naive datetime"),
+        (stored(created_at={"N": "1"}), "created_at", r"is a number \(N\); expected an ISO datetime"),
+        (stored(created_at={"S": "yesterday"}), "created_at", "not an ISO datetime"),
+        ({"digest_date": {"S": "2026-13-01"}, "item_id": {"S": "x"}}, "digest_date", "not a real calendar date"),
+        ({"digest_date": {"S": "26-11-2026"}, "item_id": {"S": "x"}}, "digest_date", "must be an ISO date"),
+        ({"digest_date": {"N": "20261126"}, "item_id": {"S": "x"}}, "digest_date", "must be a 'YYYY-MM-DD' string"),
+        ({"digest_date": {"S": DAY}, "item_id": {"S": ""}}, "item_id", "must not be empty"),
+        ({"digest_date": {"S": DAY}, "item_id": {"S": "é" * 513}}, "item_id", "1026 bytes"),
+        ({"digest_date": {"S": DAY}, "item_id": {"N": "7"}}, "item_id", "item_id must be a string"),
+        ({"digest_date": {"S": DAY}}, "item_id", "is missing"),
     ],
 )
-def test_bad_stored_items_get_the_validating_constructors_error(attributes: dict[str, Any], message: str) -> None:
-    with pytest.raises(ItemValidationError, match=message):
+def test_stored_items_breaking_the_reading_rules_raise_an_error_naming_key_and_attribute(
+    attributes: dict[str, Any], attribute: str, message: str
+) -> None:
+    with pytest.raises(ItemFormatError, match=message) as caught:
         DigestItem.from_dynamodb(attributes)
+    error = caught.value
+    assert isinstance(error, ItemValidationError)
+    assert error.attribute == attribute
+    assert f"attribute '{attribute}'" in error.message
+    assert str(error.key[0]) in error.message
+    assert error.key[1] == (attributes["item_id"].get("S", 7) if "item_id" in attributes else None)
+
+
+def test_stored_values_convert_by_the_documented_rules() -> None:
+    back = DigestItem.from_dynamodb(
+        stored(
+            title={"NULL": True},
+            tags={"SS": ["zeta", "alpha"]},
+            score={"NULL": True},
+            created_at={"NULL": True},
+            note={"NULL": True},
+        )
+    )
+    assert back.title == "" and back.tags == ("alpha", "zeta")  # a string set has no order: sorted
+    assert back.score is None and back.created_at is None
+    assert back.extra == {"note": None}  # other attributes keep their value
+    assert DigestItem.from_dynamodb(stored(tags={"L": []}, score={"N": "7"})).score == 7.0
 
 
 def test_a_bad_date_is_refused_every_time_not_only_the_first() -> None:

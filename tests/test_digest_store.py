@@ -1,4 +1,4 @@
-"""Tests of the digest data layer (``src.database.digest_store``).
+"""Tests of the digest data layer (``src.database.item``, ``store``, ``batch``, ``sample``).
 
 Most tests run against the embedded moto server over HTTP (``local_target``, reset
 per test) with a table created from the template's key schema. Where exact request
@@ -27,18 +27,14 @@ from botocore.stub import Stubber
 from src.database import BatchWriteError, ItemExistsError
 from src.database.client import DynamoDBClient
 from src.database.target import Target
-from src.database.digest_store import (
-    BATCH_SIZE,
-    MAX_ITEM_BYTES,
-    DigestItem,
-    DigestStore,
-    backoff_delay,
-    format_digest,
-    item_size,
-    normalize_digest_date,
-    sample_digest,
-)
+from src.database.attributes import MAX_ITEM_BYTES, item_size
+from src.database.batch import BATCH_SIZE, backoff_delay
+from src.database.cli import format_digest
+from src.database.item import DigestItem, ItemFormatError, normalize_digest_date
+from src.database.sample import sample_digest
+from src.database.store import DigestStore
 from src.database.errors import (
+    ConditionalCheckFailedError,
     ConfigurationError,
     ItemValidationError,
     TableNotFoundError,
@@ -184,7 +180,10 @@ def test_nan_and_infinity_are_refused(bad: Any) -> None:
         ({"thing": object()}, "type object"),
         ({"empty": set()}, "empty set"),
         ({"map": {1: "x"}}, "non-string key"),
-        ({"huge": 10**40}, "38 significant digits"),
+        ({"huge": 10**40 + 1}, "41 significant digits; DynamoDB numbers keep at most 38"),
+        ({"too_big": 10**126}, "outside DynamoDB's number range"),
+        ({"too_small": Decimal("1E-131")}, "outside DynamoDB's number range"),
+        ({"nested": {"list": [1, 1e-200]}}, r"nested.list\[1\].*outside DynamoDB's number range"),
         ({"mixed": {1, "a"}}, "cannot be stored"),
         ({"naive": datetime(2026, 1, 1)}, "naive datetime"),
     ],
@@ -201,7 +200,7 @@ def test_values_dynamodb_cannot_store_are_refused(extra: dict[str, Any], message
         ({"created_at": "2026-11-26"}, "must be a datetime"),
         ({"score": True}, "score must be a number"),
         ({"score": "0.5"}, "score must be a number"),
-        ({"tags": "agents"}, "tags must be a sequence of strings"),
+        ({"tags": "agents"}, "tags must be a list or tuple of strings"),
         ({"tags": ("ok", 3)}, "tags must be a sequence of strings"),
         ({"title": None}, "title must be a string"),
         ({"extra": {"title": "again"}}, "must not redefine.*title"),
@@ -215,7 +214,7 @@ def test_invalid_fields_are_refused_on_construction(changes: dict[str, Any], mes
 
 
 def test_from_dynamodb_refuses_items_without_key_or_with_a_bad_timestamp() -> None:
-    with pytest.raises(ItemValidationError, match="lacks its key attribute.*item_id"):
+    with pytest.raises(ItemValidationError, match="attribute 'item_id' is missing"):
         DigestItem.from_dynamodb({"digest_date": {"S": DAY}})
     with pytest.raises(ItemValidationError, match="not an ISO datetime"):
         DigestItem.from_dynamodb({"digest_date": {"S": DAY}, "item_id": {"S": "x"}, "created_at": {"S": "yesterday"}})
@@ -340,9 +339,11 @@ def test_an_item_one_byte_over_400_kb_is_refused_before_any_request() -> None:
 
 def test_put_only_if_absent_refuses_to_overwrite(store: DigestStore) -> None:
     store.put(full_item(title="first"), only_if_absent=True)
-    with pytest.raises(ItemExistsError, match=r"\(2026-11-26, 001-agents\) already exists") as caught:
+    with pytest.raises(ItemExistsError, match=r"\(2026-11-26, 001-agents\) already exists.*nothing was written") as caught:
         store.put(full_item(title="second"), only_if_absent=True)
-    assert isinstance(caught.value.__cause__, Exception)
+    assert isinstance(caught.value.__cause__, ConditionalCheckFailedError)
+    with pytest.raises(ItemExistsError, match="an identical item is stored"):
+        store.put(full_item(title="first"), only_if_absent=True)
     assert store.get(DAY, "001-agents").title == "first"  # type: ignore[union-attr]
     store.put(full_item(title="third"))
     assert store.get(DAY, "001-agents").title == "third"  # type: ignore[union-attr]
@@ -380,6 +381,25 @@ def test_day_returns_only_that_day_in_item_id_order(store: DigestStore) -> None:
     assert [i.item_id for i in result] == [f"item-{n:05d}" for n in range(30)]
     assert all(i.digest_date == DAY for i in result)
     assert store.day("2026-11-25") == []
+
+
+def test_day_with_one_malformed_item_raises_naming_it_and_delete_clears_it(
+    store: DigestStore, client: DynamoDBClient
+) -> None:
+    """Another tool wrote a numeric title among good items: day() names that item; delete() fixes the day."""
+    items = numbered_items(DAY, 40)
+    store.put_many(items)
+    bad = {"digest_date": {"S": DAY}, "item_id": {"S": "item-00020-x"}, "title": {"N": "5"}}
+    client.client.put_item(TableName=client.table_name, Item=bad)
+
+    with pytest.raises(ItemFormatError, match=r"\('2026-11-26', 'item-00020-x'\): attribute 'title' is a number") as caught:
+        store.day(DAY)
+
+    assert (caught.value.key, caught.value.attribute) == ((DAY, "item-00020-x"), "title")
+    with pytest.raises(ItemFormatError):
+        store.get(DAY, "item-00020-x")
+    assert store.delete(DAY, "item-00020-x") is True
+    assert store.day(DAY) == items
 
 
 def test_day_follows_pagination_past_one_megabyte(store: DigestStore, client: DynamoDBClient) -> None:
@@ -432,7 +452,7 @@ def test_put_many_writes_1000_items_in_batches_of_25(
         lambda params, **_: sizes.append(len(next(iter(params["RequestItems"].values())))),
     )
     items = numbered_items(DAY, 1000)
-    with caplog.at_level(logging.INFO, logger="src.database.digest_store"):
+    with caplog.at_level(logging.INFO, logger="src.database.batch"):
         assert store.put_many(iter(items)) == 1000
     assert sizes == [BATCH_SIZE] * 40
     assert store.day(DAY) == items
@@ -485,8 +505,8 @@ def test_put_many_retries_unprocessed_items_until_all_are_written(
     store = DigestStore(DynamoDBClient(table_name=table, client=wrapper), sleep=sleeps.append)  # type: ignore[arg-type]
     items = numbered_items(DAY, 100)
 
-    with caplog.at_level(logging.INFO, logger="src.database.digest_store"):
-        assert store.put_many(items) == 100
+    with caplog.at_level(logging.INFO, logger="src.database.batch"):
+        assert store.put_many(items, concurrency=1) == 100
 
     assert store.day(DAY) == items
     assert sum(1 for times in wrapper.sent.values() if times > 1) > 0
@@ -525,11 +545,28 @@ def test_put_many_reports_unconfirmed_items_when_a_request_fails_midway(local_ta
     items = numbered_items(DAY, 100)
 
     with pytest.raises(BatchWriteError, match="50 of 100 items were not written") as caught:
-        store.put_many(items)
+        store.put_many(items, concurrency=1)
 
     assert isinstance(caught.value.__cause__, ThrottledError)
     assert caught.value.unwritten == [i.key for i in items[50:]]
     assert store.day(DAY) == items[:50]
+
+
+def test_parallel_put_many_lists_exactly_the_items_not_written_when_a_request_fails(
+    local_target: Target, table: str
+) -> None:
+    """With batches in flight together, the failed batch and the unsent ones are listed; the rest is stored."""
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "BatchWriteItem")
+    wrapper = FlakyBatchClient(local_target.client("dynamodb"), fail_on_call=3, error=throttled)
+    store = DigestStore(DynamoDBClient(table_name=table, client=wrapper), sleep=lambda _: None)  # type: ignore[arg-type]
+    items = numbered_items(DAY, 500)
+
+    with pytest.raises(BatchWriteError, match="items were not written") as caught:
+        store.put_many(items, concurrency=4)
+
+    stored = {item.key for item in store.day(DAY)}
+    assert caught.value.unwritten == [item.key for item in items if item.key not in stored]
+    assert 25 <= len(caught.value.unwritten) < 475
 
 
 def test_put_many_raises_the_request_error_itself_when_nothing_was_written(local_target: Target, table: str) -> None:
@@ -538,6 +575,13 @@ def test_put_many_raises_the_request_error_itself_when_nothing_was_written(local
     store = DigestStore(DynamoDBClient(table_name=table, client=wrapper))  # type: ignore[arg-type]
     with pytest.raises(ThrottledError):
         store.put_many(numbered_items(DAY, 10))
+
+
+def test_delete_many_removes_exactly_the_given_keys(store: DigestStore) -> None:
+    items = numbered_items(DAY, 60)
+    store.put_many(items)
+    assert store.delete_many([(date(2026, 11, 26), item.item_id) for item in items[::2]]) == 30
+    assert store.day(DAY) == items[1::2]
 
 
 def test_backoff_grows_exponentially_up_to_the_cap() -> None:

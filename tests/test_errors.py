@@ -357,3 +357,4 @@ def test_every_code_set_is_disjoint() -> None:
     for index, first in enumerate(sets):
         for second in sets[index + 1:]:
             assert not first & second
+

@@ -45,10 +45,12 @@ import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
+from src.database import DigestItem, DigestStore
 from src.database.client import DynamoDBClient
 from src.database.errors import (
     DatabaseError,
     EndpointUnreachableError,
+    ItemExistsError,
     ServiceError,
     ThrottledError,
 )
@@ -296,13 +298,12 @@ def test_put_many_under_intermittent_faults_writes_every_item_once(
     ``client.call``). Every item must be read back exactly as written, and the
     client must have logged one retry per injected fault.
     """
-    digest_store = pytest.importorskip("src.database.digest_store")
     client = client_at(proxy.url, table, attempts=ATTEMPTS, timeout=10.0)  # no timeout faults here; moto's Query is slow
-    store = digest_store.DigestStore(client)
+    store = DigestStore(client)
     day = date(2026, 11, 26)
     start = datetime(2026, 11, 26, 6, 0, tzinfo=timezone.utc)
     items = [
-        digest_store.DigestItem(
+        DigestItem(
             digest_date=day,
             item_id=f"{n:04d}-item",
             title=f"Item {n}: vibe coding note \u2013 {'x' * (n % 50)}",
@@ -362,12 +363,9 @@ def test_conditional_put_retried_after_a_lost_answer_reports_its_own_write(
     raises ``ItemExistsError``; its message says the call was retried and the stored
     item may be this one, which it is.
     """
-    digest_store = pytest.importorskip("src.database.digest_store")
-    from src.database.errors import ItemExistsError
-
     client = client_at(proxy.url, table, attempts=ATTEMPTS)
-    store = digest_store.DigestStore(client)
-    item = digest_store.DigestItem(digest_date=DAY, item_id="only-once", title="written once")
+    store = DigestStore(client)
+    item = DigestItem(digest_date=DAY, item_id="only-once", title="written once")
     client.validate_table()
     proxy.inject(Fault.SLOW_RESPONSE, times=1, operations={"PutItem"})
 

@@ -26,7 +26,9 @@ from .errors import (
     TemplateError,
     ThrottledError,
 )
+from .item import DigestItem
 from .settings import ClientSettings
+from .store import DigestStore
 
 __all__ = [
     "AccessDeniedError",
@@ -37,6 +39,8 @@ __all__ = [
     "CredentialsError",
     "DatabaseError",
     "DeploymentError",
+    "DigestItem",
+    "DigestStore",
     "DynamoDBClient",
     "EndpointUnreachableError",
     "InvalidCredentialsError",

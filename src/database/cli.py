@@ -37,7 +37,10 @@ from typing import TYPE_CHECKING, Any
 from . import redaction, workflow
 from .cli_hints import hint_for
 from .client import DynamoDBClient
-from .digest_store import DigestStore, format_digest, sample_digest
+from .target import Target
+from .item import DigestItem
+from .sample import sample_digest
+from .store import DigestStore
 from .errors import ConfigurationError, DatabaseError, DeploymentError
 from .settings import (
     ClientSettings,
@@ -140,6 +143,30 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     with open_target(args) as (target, emulator):
         result = deploy_and_verify(args, template, target, emulator)
     return 0 if result.verified else 1
+
+
+def format_digest(items: Sequence[DigestItem], *, title_width: int = 60) -> str:
+    """Render items as a text table (item_id, score, source, title truncated to ``title_width``)."""
+    if not items:
+        return "(no items)"
+    rows = [
+        (
+            item.item_id,
+            "-" if item.score is None else f"{item.score:.2f}",
+            item.source or "-",
+            item.title if len(item.title) <= title_width else item.title[: title_width - 3] + "...",
+        )
+        for item in items
+    ]
+    header = ("item_id", "score", "source", "title")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].ljust(widths[2]), row[3]]
+        return "  ".join(cells).rstrip()
+
+    separator = "  ".join("-" * width for width in widths)
+    return "\n".join([line(header), separator, *(line(row) for row in rows)])
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

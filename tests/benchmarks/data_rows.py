@@ -19,9 +19,10 @@ from src.database.client import DynamoDBClient
 from .harness import BenchmarkError, Row, Sample, timed
 
 try:
-    from src.database.digest_store import DigestItem, DigestStore, sample_digest
+    from src.database import DigestItem, DigestStore
+    from src.database.sample import sample_digest
 except ImportError as _error:  # the data layer is written concurrently; rows report it as skipped
-    _MISSING: str | None = f"src.database.digest_store is not importable ({_error})"
+    _MISSING: str | None = f"the data layer is not importable ({_error})"
 else:
     _MISSING = None
 
@@ -44,7 +45,7 @@ class _DataRow(Row):
     """Shared set-up: the items, fresh tables, and counting what a table holds."""
 
     def unavailable(self) -> str | None:
-        """Skipped while ``digest_store`` is missing."""
+        """Skipped while the data layer is missing."""
         return _MISSING
 
     def setup(self) -> None:

@@ -8,6 +8,7 @@ template, so the tests use the same table shape as the deployed stack.
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from typing import Any
 
@@ -16,7 +17,9 @@ from botocore.client import BaseClient
 
 from src.database.client import DynamoDBClient
 from src.database.target import Target
-from src.database.digest_store import DigestItem, DigestStore, sample_digest
+from src.database.item import DigestItem
+from src.database.sample import sample_digest
+from src.database.store import DigestStore
 from src.database.errors import ItemValidationError
 from tests.support.tables import create_digest_table as create_table_like_template
 
@@ -68,21 +71,24 @@ class FlakyBatchClient:
         self._error = error
         self.calls = 0
         self.sent: dict[Key, int] = {}
+        self._lock = threading.Lock()  # put_many calls from several threads at once
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
     def batch_write_item(self, **params: Any) -> dict[str, Any]:
         """Write part of the batch for real; return the rest as ``UnprocessedItems``."""
-        self.calls += 1
-        if self.calls == self._fail_on_call and self._error is not None:
-            raise self._error
         ((table, requests),) = params["RequestItems"].items()
-        for request in requests:
-            self.sent[request_key(request)] = self.sent.get(request_key(request), 0) + 1
+        with self._lock:
+            self.calls += 1
+            call = self.calls
+            for request in requests:
+                self.sent[request_key(request)] = self.sent.get(request_key(request), 0) + 1
+        if call == self._fail_on_call and self._error is not None:
+            raise self._error
         held = [r for r in requests if request_key(r) in self._never_write]
         kept = [r for r in requests if request_key(r) not in self._never_write]
-        if self.calls <= self._flaky_calls and self._hold_back:
+        if call <= self._flaky_calls and self._hold_back:
             held += kept[-self._hold_back :]
             kept = kept[: -self._hold_back]
         response: dict[str, Any] = {"UnprocessedItems": {}}

@@ -1,0 +1,287 @@
+"""The ``BatchWriteItem`` engine behind ``DigestStore.put_many`` and ``delete_many``.
+
+Requests go out in batches of 25 (DynamoDB's limit per call), up to ``concurrency``
+batches in flight at once, from a small thread pool that lives for one call. The
+first batch is sent alone on the caller's thread: it checks the table once and, if
+it fails outright, its own error is raised (nothing was written).
+
+Guarantees: every request is confirmed by DynamoDB exactly once or its key is
+listed in ``BatchWriteError.unwritten`` (in input order). Requests DynamoDB returns
+as ``UnprocessedItems`` go back to the front of the queue and are re-sent, each at
+most ``max_attempts`` times. When a request fails outright after others were
+answered, no new batch starts, the batches in flight finish, and ``BatchWriteError``
+lists every key not confirmed (the failed batch and everything not yet sent).
+
+Throttling slows the whole writer down: ``UnprocessedItems`` are not errors, so
+botocore's retries (adaptive mode included) never see them. When any worker gets
+items back, it pauses for a full-jitter exponential backoff while holding a shared
+gate, and every other worker waits at that gate before its next request; a worker
+that gets items back during a pause just waits for it to end. A batch written
+completely resets the backoff. Whole-request throttling errors are botocore's to
+retry, per request, with the client's retry mode.
+
+Capacity (AWS DynamoDB developer guide, on-demand mode and partitions): a write
+costs one write unit per KB of item. All items of one day share one partition key,
+so they share one partition's limit of 1,000 write units per second (until DynamoDB
+splits the partition for heat); a new on-demand table serves up to 4,000 writes per
+second at once, and any table may throttle traffic above twice its previous peak
+within 30 minutes. With 8 requests of 25 items in flight and a 10 ms round trip
+the writer could offer 20,000 items per second, far above one partition's limit:
+DynamoDB then answers with unprocessed items (or throttling errors), and the shared
+backoff brings the rate down to what the partition accepts. Concurrency helps most
+against latency; against a partition's limit it only changes who waits.
+
+The number of workers is at most the client's connection pool size (botocore's
+``max_pool_connections``, 10 by default): beyond it urllib3 would open and discard a
+connection per request, so a larger ``concurrency`` raises ``ConfigurationError``.
+Calls made at once from several threads on one client share that pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from .client import DynamoDBClient
+from .errors import (
+    BatchWriteError,
+    ConfigurationError,
+    DatabaseError,
+    ItemValidationError,
+)
+from .item import PARTITION_KEY, SORT_KEY, Key
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 25
+"""``BatchWriteItem`` accepts at most 25 put/delete requests per call."""
+DEFAULT_CONCURRENCY = 8
+DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_BACKOFF_BASE = 0.05
+DEFAULT_BACKOFF_CAP = 2.0
+_MAX_KEYS_SHOWN = 5
+
+
+def backoff_delay(
+    retry: int,
+    *,
+    base: float = DEFAULT_BACKOFF_BASE,
+    cap: float = DEFAULT_BACKOFF_CAP,
+    uniform: Callable[[float, float], float] = random.uniform,
+) -> float:
+    """Seconds to wait before retry number ``retry`` (0-based): full jitter, ``U(0, min(cap, base * 2**retry))``.
+
+    Full jitter is the variant AWS recommends for retries of throttled requests
+    ("Exponential Backoff And Jitter", AWS Architecture Blog).
+    """
+    return uniform(0.0, min(cap, base * 2**retry))
+
+
+def describe_keys(keys: Sequence[Key]) -> str:
+    """The first few keys as ``(day, id), ...`` plus how many more, for messages."""
+    shown_keys = ", ".join(f"({d}, {i})" for d, i in keys[:_MAX_KEYS_SHOWN])
+    more = f" and {len(keys) - _MAX_KEYS_SHOWN} more" if len(keys) > _MAX_KEYS_SHOWN else ""
+    return shown_keys + more
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often an unprocessed request is re-sent and how long the writer pauses before."""
+
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    backoff_base: float = DEFAULT_BACKOFF_BASE
+    backoff_cap: float = DEFAULT_BACKOFF_CAP
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+            raise ConfigurationError(f"max_attempts must be an integer of at least 1, got {self.max_attempts!r}.")
+        if not 0 < self.backoff_base <= self.backoff_cap:
+            raise ConfigurationError(
+                f"Backoff needs 0 < backoff_base <= backoff_cap, got base {self.backoff_base} "
+                f"and cap {self.backoff_cap}."
+            )
+
+
+@dataclass
+class Request:
+    """One put or delete request of a call, with its input position and sends so far."""
+
+    index: int
+    key: Key
+    body: dict[str, Any]
+    attempts: int = 0
+
+
+def unique_requests(requests: Iterable[Request], what: str) -> list[Request]:
+    """Return ``requests`` as a list, refusing repeated keys (DynamoDB rejects a batch writing one key twice)."""
+    listed = list(requests)
+    seen: set[Key] = set()
+    repeated = [r.key for r in listed if r.key in seen or seen.add(r.key)]  # type: ignore[func-returns-value]
+    if repeated:
+        raise ItemValidationError(
+            f"{what} got {len(repeated)} repeated key(s): {describe_keys(repeated)}. "
+            "DynamoDB rejects a batch that writes one key twice; keep one item per key."
+        )
+    return listed
+
+
+def _request_key(request: Mapping[str, Any]) -> Key:
+    put = request.get("PutRequest")
+    item = put["Item"] if put is not None else request["DeleteRequest"]["Key"]
+    return item[PARTITION_KEY]["S"], item[SORT_KEY]["S"]
+
+
+class _SharedBackoff:
+    """One backoff for every worker of a call: a pause holds the gate all senders pass."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._policy = policy
+        self._gate = threading.Lock()
+        self._streak = 0
+
+    def wait(self) -> None:
+        """Block while another worker pauses."""
+        with self._gate:
+            pass
+
+    def pause(self) -> None:
+        """Pause every worker for the next backoff delay (or wait for the pause already under way)."""
+        if not self._gate.acquire(blocking=False):
+            self.wait()
+            return
+        try:
+            delay = backoff_delay(self._streak, base=self._policy.backoff_base, cap=self._policy.backoff_cap)
+            self._streak += 1
+            self._policy.sleep(delay)
+        finally:
+            self._gate.release()
+
+    def reset(self) -> None:
+        """A batch went through completely: the next pause starts small again."""
+        self._streak = 0
+
+
+class BatchWriter:
+    """Sends one call's requests (see the module docstring); ``run`` returns how many were confirmed."""
+
+    def __init__(
+        self, client: DynamoDBClient, requests: list[Request], *, what: str, concurrency: int, policy: RetryPolicy
+    ) -> None:
+        self._client = client
+        self._table = client.table_name
+        self._what = what
+        self._workers = concurrency
+        self._policy = policy
+        self._total = len(requests)
+        self._queue: deque[Request] = deque(requests)
+        self._unwritten: list[Request] = []
+        self._backoff = _SharedBackoff(policy)
+        self._changed = threading.Condition()
+        self._in_flight = 0
+        self._failure: DatabaseError | None = None
+        self._written = self._batches = self._retries = self._resent = 0
+
+    def run(self) -> int:
+        """Send every request; raise ``BatchWriteError`` (or the first request's own error)."""
+        if not self._queue:
+            return 0
+        self._send(self._take())  # alone: checks the table; its own failure is raised as it is
+        if self._failure is not None:
+            raise self._failure
+        workers = min(self._workers, -(-len(self._queue) // BATCH_SIZE))
+        if workers == 1:
+            self._work()
+        elif workers > 1:
+            with ThreadPoolExecutor(workers, thread_name_prefix="vibedigest-batch") as pool:
+                for done in [pool.submit(self._work) for _ in range(workers)]:
+                    done.result()
+        logger.info(
+            "%s: %d items in %d batches, %d retries of unprocessed items (%d items re-sent), up to %d in flight",
+            self._what, self._total, self._batches, self._retries, self._resent, max(workers, 1),
+        )
+        return self._finish()
+
+    def _take(self) -> list[Request]:
+        batch = [self._queue.popleft() for _ in range(min(BATCH_SIZE, len(self._queue)))]
+        for request in batch:
+            request.attempts += 1
+        self._in_flight += 1
+        return batch
+
+    def _work(self) -> None:
+        while True:
+            with self._changed:
+                while not self._queue and self._in_flight and self._failure is None:
+                    self._changed.wait()
+                if not self._queue or self._failure is not None:
+                    return
+                batch = self._take()
+            self._backoff.wait()
+            self._send(batch)
+
+    def _send(self, batch: list[Request]) -> None:
+        """Send one batch and account for it; always leaves the in-flight count right."""
+        again: list[Request] = []
+        try:
+            try:
+                response = self._client.call("BatchWriteItem", RequestItems={self._table: [r.body for r in batch]})
+            except DatabaseError as error:
+                with self._changed:
+                    self._failure = self._failure or error
+                    self._unwritten.extend(batch)
+                return
+            by_key = {request.key: request for request in batch}
+            unprocessed = response.get("UnprocessedItems", {}).get(self._table, [])
+            returned = [by_key[_request_key(body)] for body in unprocessed]
+            again = [r for r in returned if r.attempts < self._policy.max_attempts]
+            with self._changed:
+                self._batches += 1
+                self._written += len(batch) - len(returned)
+                self._unwritten.extend(r for r in returned if r.attempts >= self._policy.max_attempts)
+                self._retries += bool(returned)
+                self._resent += len(again)
+            if not returned:
+                self._backoff.reset()
+            elif again:
+                self._backoff.pause()
+        finally:
+            with self._changed:
+                self._queue.extendleft(reversed(again))
+                self._in_flight -= 1
+                self._changed.notify_all()
+
+    def _finish(self) -> int:
+        if self._failure is not None:
+            self._unwritten.extend(self._queue)
+            raise self._error(reason=self._failure.message) from self._failure
+        if self._unwritten:
+            raise self._error(reason=f"still unprocessed after {self._policy.max_attempts} attempts")
+        return self._written
+
+    def _error(self, *, reason: str) -> BatchWriteError:
+        keys = [request.key for request in sorted(self._unwritten, key=lambda request: request.index)]
+        return BatchWriteError(
+            f"{self._what}: {len(keys)} of {self._total} items were not written to {self._table} ({reason}): "
+            f"{describe_keys(keys)}. Retry those items later.",
+            unwritten=keys,
+        )
+
+
+def worker_count(client: DynamoDBClient, concurrency: int) -> int:
+    """Validate ``concurrency`` against the client's connection pool; return it."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ConfigurationError(f"concurrency must be an integer of at least 1, got {concurrency!r}.")
+    pool = getattr(getattr(client.client.meta, "config", None), "max_pool_connections", None) or 10
+    if concurrency > pool:
+        raise ConfigurationError(
+            f"concurrency {concurrency} exceeds the client's connection pool ({pool} connections, botocore's "
+            "max_pool_connections); use at most that many, or give the client a Config with a larger pool."
+        )
+    return concurrency
