@@ -23,17 +23,16 @@ from tests.support.offline import keep_offline
 def before_all(context: Any) -> None:
     """Open the backend; on a disposable one keep real AWS out of reach (placeholders only)."""
     context.resources = ExitStack()
+    context.skipped = []
     environment = pytest.MonkeyPatch()
     context.resources.callback(environment.undo)
-    userdata = context.config.userdata
-    if userdata.get("target", "local") != "aws":
-        keep_offline(environment)
-    try:
-        context.backend = open_backend(userdata, context.resources)
+    try:  # first, so that LocalStack is found as the deploy tool finds it (AWS_ENDPOINT_URL included)
+        context.backend = open_backend(context.config.userdata, context.resources)
     except BackendError as error:
-        context.resources.close()
-        sys.exit(f"error: {error}")
-    context.skipped = []
+        context.abort(reason=str(error))  # behave prints "ABORTED: <reason>", runs nothing, exits non-zero
+        return
+    if context.backend.disposable:
+        keep_offline(environment)
 
 
 def before_scenario(context: Any, scenario: Any) -> None:
@@ -51,8 +50,8 @@ def before_scenario(context: Any, scenario: Any) -> None:
 
 def after_all(context: Any) -> None:
     """List the skipped scenarios with their reasons, then stop what the run started."""
-    if context.skipped:
-        print(f"\nScenarios not run on {context.backend.name}:")
-        for line in context.skipped:
-            print(f"  - {line}")
+    if context.skipped:  # behave captures hook output; the list goes to the real console
+        lines = [f"Scenarios not run on {context.backend.name}:", *(f"  - {line}" for line in context.skipped)]
+        sys.__stdout__.write("\n" + "\n".join(lines) + "\n")
+        sys.__stdout__.flush()
     context.resources.close()
