@@ -18,10 +18,13 @@ from xml.etree import ElementTree
 
 import pytest
 
+from src.database.connection import Target
+from src.database.errors import DatabaseError
 from src.database.local_endpoint import EmbeddedEndpoint
-from tests.support.acceptance import ensure_deployed, stack_status
+from tests.support.acceptance import deploy_environment, ensure_deployed, stack_deployer, stack_status, table_exists
 from tests.support.backends import Backend, BackendError, open_backend
 from tests.support.endpoints import ROOT, child_environment
+from tests.support.tables import create_digest_table
 
 FAILING_FEATURE = """\
 Feature: A gate that must fail
@@ -153,3 +156,22 @@ def test_scenario_item_ids_are_test_ids_unique_per_scenario(aws_backend: Backend
     first, second = aws_backend.item_prefix(), aws_backend.item_prefix()
     assert first.startswith(f"test-{aws_backend.run_id}-") and second.startswith(f"test-{aws_backend.run_id}-")
     assert first != second
+
+
+def test_a_table_left_without_its_stack_is_replaced_on_a_disposable_account(local_target: Target) -> None:
+    """"Given the prod table is deployed" holds even after the stack was deleted and its table retained."""
+    deploy_environment(local_target, "prod")
+    stack_deployer(local_target).delete("vibedigest-prod")
+    assert stack_status(local_target, "prod") is None and table_exists(local_target, "prod")
+
+    result = ensure_deployed(local_target, "prod", disposable=True)
+
+    assert result.executed and stack_status(local_target, "prod") == "CREATE_COMPLETE"
+
+
+def test_nothing_is_removed_where_the_account_is_not_disposable(local_target: Target) -> None:
+    """With disposable=False a retained table is left alone and the deploy reports the clash."""
+    create_digest_table(local_target.client("dynamodb"), "VibeDigest-staging")
+    with pytest.raises(DatabaseError):
+        ensure_deployed(local_target, "staging", disposable=False)
+    assert table_exists(local_target, "staging")

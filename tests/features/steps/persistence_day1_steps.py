@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from typing import Any
 
@@ -57,6 +56,7 @@ from tests.support.acceptance import (
     verify_environment,
 )
 from tests.support.fault_proxy import refused_endpoint
+from tests.support.offline import keep_offline
 from tests.support.package_checks import (
     ROOT,
     import_probe,
@@ -419,11 +419,9 @@ def _patched_environment(context: Any) -> pytest.MonkeyPatch:
 def given_no_credentials(context: Any) -> None:
     """No credential variables, empty AWS config files; clients use boto3's chain."""
     patch = _patched_environment(context)
+    keep_offline(patch)  # empty config files, no instance metadata, no profile
     for name in CREDENTIAL_VARIABLES:
         patch.delenv(name, raising=False)
-    for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        patch.setenv(name, os.devnull)
-    patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     context.client_factory = lambda env: credential_chain_client(context.target.endpoint_url, env)
 
 
