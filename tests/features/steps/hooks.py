@@ -52,6 +52,7 @@ def after_all(context: Any) -> None:
     """List the skipped scenarios with their reasons, then stop what the run started."""
     if context.skipped:  # behave captures hook output; the list goes to the real console
         lines = [f"Scenarios not run on {context.backend.name}:", *(f"  - {line}" for line in context.skipped)]
-        sys.__stdout__.write("\n" + "\n".join(lines) + "\n")
-        sys.__stdout__.flush()
+        console = sys.__stdout__ or sys.stdout
+        console.write("\n" + "\n".join(lines) + "\n")
+        console.flush()
     context.resources.close()
