@@ -1,4 +1,4 @@
-"""behave hooks: make the repository importable and give every scenario a clean AWS world."""
+"""behave hooks: make the repository importable; the hooks live in tests/features/steps/hooks.py."""
 
 from __future__ import annotations
 
@@ -9,4 +9,4 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.features.steps.hooks import after_all, after_scenario, before_all, before_scenario  # noqa: E402,F401
+from tests.features.steps.hooks import after_all, before_all, before_scenario  # noqa: E402,F401

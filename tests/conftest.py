@@ -6,7 +6,6 @@ developer's shell, so nothing can reach real AWS by accident.
 
 from __future__ import annotations
 
-import urllib.request
 import uuid
 from typing import Iterator
 
@@ -16,38 +15,16 @@ from moto import mock_aws
 from src.database.target import Target
 from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.settings import ClientSettings
+from tests.support.endpoints import reset_moto
+from tests.support.offline import keep_offline
 
 MOTO_READ_TIMEOUT = 30.0
 
-# Variables that would point a test at a real account or change its retries and timeouts.
-LEAKY_VARIABLES = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_SESSION_TOKEN",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_DYNAMODB",
-    "AWS_ENDPOINT_URL_CLOUDFORMATION",
-    "AWS_MAX_ATTEMPTS",
-    "AWS_RETRY_MODE",
-    "AWS_REGION",
-    "VIBEDIGEST_CONNECT_TIMEOUT",
-    "VIBEDIGEST_READ_TIMEOUT",
-)
-
 
 @pytest.fixture(autouse=True)
-def aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Placeholder credentials, us-east-1, and empty AWS config files for every test."""
-    for name in LEAKY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    empty = tmp_path_factory.getbasetemp() / "empty-aws-config"
-    empty.touch()
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Placeholder credentials, us-east-1, no profile or endpoint, empty AWS config files for every test."""
+    keep_offline(monkeypatch)
 
 
 @pytest.fixture
@@ -62,13 +39,6 @@ def moto_server() -> Iterator[EmbeddedEndpoint]:
     """One embedded moto server over real HTTP on 127.0.0.1 (free port) per test worker."""
     with EmbeddedEndpoint() as endpoint:
         yield endpoint
-
-
-def reset_moto(endpoint: EmbeddedEndpoint) -> None:
-    """Empty every emulated account of the moto server (moto's own reset API)."""
-    request = urllib.request.Request(f"{endpoint.url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        response.read()
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ from src.database.errors import (
 from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.target import Target
 from src.database.template import DEFAULT_TEMPLATE
-from tests.conftest import reset_moto
+from tests.support.endpoints import reset_moto
 from tests.support.fault_proxy import FaultProxy
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYCLIDEBUGKEY"
@@ -151,6 +151,7 @@ def test_status_describes_the_table(command: str, server: str, capsys: pytest.Ca
     assert "  table_name           VibeDigest-dev" in lines
     assert "  partition_key        digest_date" in lines
     assert "  sort_key             item_id" in lines
+    assert "  status               ACTIVE" in lines
     assert "  billing_mode         PAY_PER_REQUEST" in lines
     assert f"  endpoint             {server}" in lines
 

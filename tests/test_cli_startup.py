@@ -25,7 +25,7 @@ import src.database.template as template_module
 from src.database.cli import main
 from src.database.target import Target
 from src.database.local_endpoint import EmbeddedEndpoint
-from tests.conftest import reset_moto
+from tests.support.endpoints import reset_moto
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROBE = """\

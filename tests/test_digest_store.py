@@ -40,7 +40,8 @@ from src.database.errors import (
     TableNotFoundError,
     ThrottledError,
 )
-from tests.features.steps.digest_steps import FlakyBatchClient, create_digest_table, numbered_items
+from tests.support.digests import FlakyBatchClient, numbered_items
+from tests.support.tables import create_digest_table
 
 DAY = "2026-11-26"
 UTC = timezone.utc
@@ -52,7 +53,7 @@ UTC = timezone.utc
 @pytest.fixture
 def table(local_target: Target, unique_name: str) -> str:
     """A fresh digest table on the worker's moto server."""
-    create_digest_table(local_target, unique_name)
+    create_digest_table(local_target.client("dynamodb"), unique_name)
     return unique_name
 
 

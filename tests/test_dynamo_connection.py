@@ -3,7 +3,7 @@
 They run against the embedded moto server over real HTTP (``local_target``), a refused
 local port, the fault-injecting proxy (throttling with real botocore retries) and
 botocore's ``Stubber`` for answers moto never gives (rejected credentials, access
-denied). Helpers come from the step library shared with the behave scenarios.
+denied). Helpers come from the step library shared with the behave scenarios (tests/support/acceptance.py).
 """
 
 from __future__ import annotations
@@ -29,13 +29,12 @@ from src.database.errors import (
 )
 from src.database.redaction import REDACTED
 from src.database.settings import ClientSettings
-from tests.features.steps.persistence_day1_steps import (
+from tests.support.acceptance import (
     CREDENTIAL_VARIABLES,
     UNREACHABLE_BOUND_SECONDS,
     PlantedCredentials,
     attempt_connection,
     credential_chain_client,
-    create_table,
     error_texts,
     leaked,
     live_table,
@@ -45,6 +44,7 @@ from tests.features.steps.persistence_day1_steps import (
     unreachable_client,
 )
 from tests.support.fault_proxy import Fault, FaultProxy, refused_endpoint
+from tests.support.tables import create_digest_table
 
 _QUIET_LOGGERS = ("botocore", "urllib3")
 
@@ -55,7 +55,7 @@ def test_successful_connection(local_target: Target) -> None:
     The table is created directly with the template's key schema and billing mode;
     deploying it through CloudFormation is covered by the cf1 tests and scenarios.
     """
-    create_table(local_target, "dev")
+    create_digest_table(local_target.client("dynamodb"), "VibeDigest-dev")
     service_client(local_target, "dynamodb").put_item(
         TableName="VibeDigest-dev", Item={"digest_date": {"S": "2026-11-26"}, "item_id": {"S": "a"}}
     )
@@ -177,7 +177,7 @@ def test_logging(local_target: Target, caplog: pytest.LogCaptureFixture) -> None
     then the outcome, each naming the table (INFO for success, WARNING for failure); the
     failing call itself at DEBUG, never at ERROR (the caller decides what an error it
     catches is worth)."""
-    create_table(local_target, "dev")
+    create_digest_table(local_target.client("dynamodb"), "VibeDigest-dev")
     caplog.set_level(logging.DEBUG, logger="src.database")
 
     DynamoDBClient.for_target(local_target, "dev").test_connection()
@@ -215,7 +215,7 @@ def test_credential_security(
     The clients sign with the planted credentials through boto3's standard chain, so
     the token really travels in the request headers botocore logs.
     """
-    create_table(local_target, "dev")
+    create_digest_table(local_target.client("dynamodb"), "VibeDigest-dev")
     planted = PlantedCredentials()
     for name, value in planted.environment().items():
         monkeypatch.setenv(name, value)

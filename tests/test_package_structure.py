@@ -1,7 +1,7 @@
 """Package structure tests (spec cases ds6, im7, dp8, dc9).
 
 They use the same probes as the behave scenarios of ``features/package_structure.feature``
-(``tests/features/steps/persistence_day1_steps.py``), so both suites check the same facts.
+(``tests/support/package_checks.py``), so both suites check the same facts.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from tests.features.steps.persistence_day1_steps import (
+from tests.support.package_checks import (
     README_COMMANDS,
     README_SECTIONS,
     REQUIRED_PATHS,

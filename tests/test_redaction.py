@@ -8,7 +8,6 @@ installed flag) so these tests leave no trace on others.
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import Iterator
 
@@ -47,37 +46,13 @@ def fresh_install(clean_redaction: None) -> None:
     redaction.install()
 
 
-class Capture(logging.Handler):
-    """A real handler that keeps records and their formatted text."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-        self.stream = io.StringIO()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-        self.stream.write(self.format(record) + "\n")
-
-
 @pytest.fixture
-def capture() -> Iterator[Capture]:
-    """A handler on the root logger at DEBUG, for botocore, src.database and unrelated loggers."""
-    handler = Capture()
-    root = logging.getLogger()
-    previous_level = root.level
-    levels = {name: logging.getLogger(name).level for name in ("botocore", "myapp", "src.database")}
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    for name in levels:
-        logging.getLogger(name).setLevel(logging.DEBUG)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(previous_level)
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
+def capture(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """pytest's caplog at DEBUG on the root logger, botocore, src.database and an unrelated logger."""
+    caplog.set_level(logging.DEBUG)
+    for name in ("botocore", "myapp", "src.database"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    return caplog
 
 
 # -- redact -----------------------------------------------------------------------------
@@ -143,24 +118,24 @@ def test_install_is_idempotent(fresh_install: None) -> None:
 
 
 def test_records_of_watched_loggers_are_redacted_through_a_real_handler(
-    fresh_install: None, capture: Capture
+    fresh_install: None, capture: pytest.LogCaptureFixture
 ) -> None:
     register_secrets(SECRET_KEY)
     for name in ("botocore.endpoint", "boto3.resources", "urllib3.connectionpool", "src.database.client"):
         logging.getLogger(name).debug("headers=%s key=%s", {"X-Amz-Security-Token": "abcdefghijk"}, SECRET_KEY)
-    text = capture.stream.getvalue()
+    text = capture.text
     assert "abcdefghijk" not in text and SECRET_KEY not in text
     assert text.count(REDACTED) == 8
     assert all(record.args is None for record in capture.records)
 
 
-def test_records_of_other_loggers_are_untouched(fresh_install: None, capture: Capture) -> None:
+def test_records_of_other_loggers_are_untouched(fresh_install: None, capture: pytest.LogCaptureFixture) -> None:
     register_secrets(SECRET_KEY)
     logging.getLogger("myapp").warning("Authorization: %s", SECRET_KEY)
     (record,) = capture.records
     assert record.msg == "Authorization: %s"
     assert record.args == (SECRET_KEY,)
-    assert SECRET_KEY in capture.stream.getvalue()
+    assert SECRET_KEY in capture.text
 
 
 def test_a_broken_format_string_is_left_to_logging(fresh_install: None) -> None:
@@ -169,7 +144,7 @@ def test_a_broken_format_string_is_left_to_logging(fresh_install: None) -> None:
 
 
 def test_botocore_wire_log_of_a_signed_request_carries_no_secret(
-    fresh_install: None, capture: Capture, monkeypatch: pytest.MonkeyPatch, moto_server: EmbeddedEndpoint
+    fresh_install: None, capture: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, moto_server: EmbeddedEndpoint
 ) -> None:
     """Real botocore DEBUG output of a real HTTP request with a session token, secrets registered by Target."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
@@ -177,7 +152,7 @@ def test_botocore_wire_log_of_a_signed_request_carries_no_secret(
     monkeypatch.setenv("AWS_SESSION_TOKEN", SESSION_TOKEN)
     client = Target(region="us-east-1", endpoint_url=moto_server.url).client("dynamodb")
     client.list_tables()
-    text = capture.stream.getvalue()
+    text = capture.text
     assert "Sending http request" in text  # the wire log really was produced
     assert "Signature=" in text or "Authorization" in text
     assert SECRET_KEY not in text

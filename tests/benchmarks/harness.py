@@ -46,8 +46,8 @@ from botocore.client import BaseClient
 
 from src.database.target import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, LOCAL_REGION, Target
 from src.database.local_endpoint import EmbeddedEndpoint
-from tests.conftest import LEAKY_VARIABLES as CONFTEST_LEAKY_VARIABLES
-from tests.conftest import reset_moto
+from tests.support.endpoints import reset_moto
+from tests.support.offline import LEAKY_VARIABLES as CONFTEST_LEAKY_VARIABLES
 from tests.support.tables import create_digest_table
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -10,42 +10,18 @@ with ``--endpoint-url``, keeping state between them until it is stopped with SIG
 
 from __future__ import annotations
 
-import os
-import queue
 import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
-from typing import IO, Iterator
+from typing import Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.endpoints import ROOT, Served, child_environment
+
 COMMAND_TIMEOUT = 120.0  # generous: a bound on hanging, not a performance assertion
-STARTUP_TIMEOUT = 60.0
-STOP_TIMEOUT = 10.0
-URL_LINE = re.compile(r"listening at (http://127\.0\.0\.1:\d+)")
-
-
-def child_environment() -> dict[str, str]:
-    """The caller's environment minus AWS_*/VIBEDIGEST_* settings, plus placeholder credentials.
-
-    Other variables (PATH, coverage's subprocess hooks, ...) are kept.
-    """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIBEDIGEST_"))}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -72,89 +48,6 @@ def assert_clean_success(result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode == 0, detail
     assert error_lines(result.stderr) == [], detail
     assert "Traceback" not in result.stderr, detail
-
-
-def _pump(stream: IO[str], lines: list[str], new: queue.Queue[str]) -> None:
-    for line in stream:
-        lines.append(line.rstrip("\n"))
-        new.put(line)
-
-
-def _default_sigint() -> None:  # pragma: no cover - runs in the child before exec
-    # A shell without job control starts background jobs with SIGINT ignored, and Python
-    # then installs no KeyboardInterrupt handler; restore the default so Ctrl-C is testable.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-class Served:
-    """A ``python -m src.database serve`` subprocess, its URL and its output so far."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "src.database", "serve"],
-            cwd=ROOT,
-            env=child_environment(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=_default_sigint,
-        )
-        self.stdout: list[str] = []
-        self.stderr: list[str] = []
-        self._new_stdout: queue.Queue[str] = queue.Queue()
-        assert self.process.stdout is not None and self.process.stderr is not None
-        self._pumps = [
-            threading.Thread(target=_pump, args=(stream, lines, new), daemon=True)
-            for stream, lines, new in (
-                (self.process.stdout, self.stdout, self._new_stdout),
-                (self.process.stderr, self.stderr, queue.Queue()),
-            )
-        ]
-        for pump in self._pumps:
-            pump.start()
-        self.url = self._read_url()
-
-    def _read_url(self) -> str:
-        """Read stdout until the 'listening at URL' line (the server is up once it is printed)."""
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                line = self._new_stdout.get(timeout=0.2)
-            except queue.Empty:
-                if self.process.poll() is not None:
-                    break
-                continue
-            match = URL_LINE.search(line)
-            if match:
-                return match.group(1)
-        self.kill()
-        raise AssertionError(f"serve printed no URL; stdout={self.stdout} stderr={self.stderr}")
-
-    def stop(self, signum: int) -> int:
-        """Send ``signum`` and return the exit code; fail if it does not exit within STOP_TIMEOUT."""
-        self.process.send_signal(signum)
-        try:
-            code = self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError(f"serve ignored signal {signum} for {STOP_TIMEOUT} s") from None
-        self._drain()
-        return code
-
-    def kill(self) -> None:
-        """Make sure the process is gone."""
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT)
-        self._drain()
-
-    def _drain(self) -> None:
-        """After exit: let the readers collect the last lines, then close the pipes."""
-        for pump in self._pumps:
-            pump.join(timeout=STOP_TIMEOUT)
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ def template_table() -> ExpectedTable:
 
 
 def create_digest_table(dynamodb: Any, table_name: str) -> str:
-    """Create ``table_name`` on a low-level DynamoDB client with the template's shape; return the name."""
+    """Create ``table_name`` on a low-level DynamoDB client with the template's shape, wait until it exists; return the name."""
     shape = template_table()
     dynamodb.create_table(
         TableName=table_name,
@@ -30,4 +30,5 @@ def create_digest_table(dynamodb: Any, table_name: str) -> str:
         ],
         BillingMode=shape.billing_mode,
     )
+    dynamodb.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     return table_name

@@ -1,45 +1,58 @@
-"""behave hooks shared by every feature: one embedded endpoint, a clean account per scenario.
+"""behave hooks shared by every feature: the backend under test, chosen with ``-D``.
 
-``context.endpoint`` is the embedded moto endpoint (real HTTP on 127.0.0.1) for the
-whole run; before each scenario its state is reset and ``context.target`` is a
-``Target`` pointing at it, so scenarios are independent of each other and of order.
+``context.backend`` (``tests.support.backends.Backend``) is where the scenarios run,
+``context.target`` a ``Target`` pointing at it. On the embedded endpoint (the default)
+the account is emptied before each scenario; on any other backend nothing is reset, so
+every Given step brings the world to the state it names. Scenarios a backend cannot run
+(``@disposable`` on aws, ...) are skipped with the reason, and listed at the end.
 """
 
 from __future__ import annotations
 
-import os
+import sys
+from contextlib import ExitStack
 from typing import Any
 
-from src.database.target import Target
-from src.database.local_endpoint import EmbeddedEndpoint
-from tests.conftest import reset_moto
+import pytest
 
-_PLACEHOLDER_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
+from tests.support.backends import BackendError, open_backend, step_texts
+from tests.support.endpoints import reset_moto
+from tests.support.offline import keep_offline
 
 
 def before_all(context: Any) -> None:
-    """Start the embedded endpoint once and keep real AWS out of reach."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
-        os.environ.pop(name, None)
-    os.environ.update(_PLACEHOLDER_ENVIRONMENT)
-    context.endpoint = EmbeddedEndpoint().start()
+    """Open the backend; on a disposable one keep real AWS out of reach (placeholders only)."""
+    context.resources = ExitStack()
+    context.skipped = []
+    environment = pytest.MonkeyPatch()
+    context.resources.callback(environment.undo)
+    try:  # first, so that LocalStack is found as the deploy tool finds it (AWS_ENDPOINT_URL included)
+        context.backend = open_backend(context.config.userdata, context.resources)
+    except BackendError as error:
+        context.abort(reason=str(error))  # behave prints "ABORTED: <reason>", runs nothing, exits non-zero
+        return
+    if context.backend.disposable:
+        keep_offline(environment)
 
 
 def before_scenario(context: Any, scenario: Any) -> None:
-    """Give the scenario an empty emulated account and a target pointing at it."""
-    reset_moto(context.endpoint)
-    context.target = Target.local(context.endpoint.url)
-
-
-def after_scenario(context: Any, scenario: Any) -> None:
-    """Nothing to undo: the next scenario resets the endpoint."""
+    """Skip what the backend cannot run; otherwise give the scenario its target (reset on local)."""
+    backend = context.backend
+    reason = backend.skip_reason(set(scenario.effective_tags), step_texts(scenario))
+    if reason is not None:
+        context.skipped.append(f"{scenario.name}: {reason}")
+        scenario.skip(reason)
+        return
+    if backend.resets:
+        reset_moto(backend.target.endpoint_url)
+    context.target = backend.target
 
 
 def after_all(context: Any) -> None:
-    """Stop the embedded endpoint."""
-    context.endpoint.stop()
+    """List the skipped scenarios with their reasons, then stop what the run started."""
+    if context.skipped:  # behave captures hook output; the list goes to the real console
+        lines = [f"Scenarios not run on {context.backend.name}:", *(f"  - {line}" for line in context.skipped)]
+        console = sys.__stdout__ or sys.stdout
+        console.write("\n" + "\n".join(lines) + "\n")
+        console.flush()
+    context.resources.close()

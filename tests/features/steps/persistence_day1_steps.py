@@ -1,602 +1,83 @@
-"""Day 1 persistence acceptance: the step library, the behave steps and the spec's pytest tests.
+"""Day 1 persistence acceptance: the behave steps and the spec's pytest tests for cases cf1-as5.
 
-Roles:
-- plain helper functions (``deploy_environment``, ``live_table``, ``verify_environment``,
-  ``run_cli``, ``attempt_connection``, the package-structure probes, ...) that drive the
-  real code (``StackDeployer``, ``load_template``, ``verify_table``, ``DynamoDBClient``,
-  ``python -m src.database``) against the embedded moto endpoint. Both the behave steps
-  and the pytest tests use them, so the two suites check the same behaviour;
 - the behave step definitions (registered through ``features/steps/persistence_day1.py``)
   used by ``features/infrastructure.feature``, ``package_structure.feature`` and
-  ``connection.feature``;
+  ``connection.feature``. They run on the backend chosen with ``-D``
+  (``context.backend``, see ``tests/support/backends.py``); nothing is reset between
+  scenarios except on the embedded endpoint, so each Given step brings the world to the
+  state it names;
 - the pytest tests the specification names for cases cf1-as5
   (``tests/features/steps/persistence_day1_steps.py::test_*``).
 
-moto differences (see ``src.database.verify.EMULATOR_GAPS``): moto ignores
-point-in-time recovery and SSE in templates and computes no stack outputs for change
-sets, so those properties are asserted on the template, and the live verification must
-report them as "unsupported" rather than "ok".
+The helpers both use live in ``tests/support/acceptance.py`` (deploying, verifying,
+the deploy tool, connections) and ``tests/support/package_checks.py``.
 """
 
 from __future__ import annotations
 
-import ast
-import contextlib
-import functools
-import io
 import json
 import logging
-import os
 import re
-import subprocess
-import sys
-import tempfile
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import parse
 import pytest
 from behave import given, register_type, then, when
-from botocore.client import BaseClient
+from behave.log_capture import LoggingCapture
 from botocore.stub import Stubber
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
 from src.database import errors
-from src.database.cli import main as cli_main
-from src.database.workflow import stack_tags
 from src.database.client import DynamoDBClient
 from src.database.target import Target
-from src.database.settings import ENVIRONMENTS, ClientSettings, stack_name_for, table_name_for
-from src.database.stack import DeployResult, StackDeployer
-from src.database.template import ExpectedTable, Template, expected_table, load_template
-from src.database.verify import MISMATCH, OK, UNSUPPORTED, Check, verify_table
+from src.database.settings import ENVIRONMENTS, stack_name_for, table_name_for
+from src.database.verify import MISMATCH, OK, UNSUPPORTED
+from tests.support.acceptance import (
+    CREDENTIAL_VARIABLES,
+    DEPLOY_TIMEOUT_SECONDS,
+    PlantedCredentials,
+    attempt_connection,
+    connection_log,
+    credential_chain_client,
+    deploy_environment,
+    ensure_deployed,
+    error_texts,
+    expected_for,
+    expected_tags,
+    leaked,
+    live_table,
+    live_tags,
+    one_line_without_traceback,
+    remove_environment,
+    run_cli,
+    service_client,
+    stack_status,
+    table_exists,
+    unreachable_client,
+    verify_environment,
+)
 from tests.support.fault_proxy import refused_endpoint
-from tests.support.tables import create_digest_table
-
-ROOT = Path(__file__).resolve().parents[3]
-PACKAGE_DIR = ROOT / "src" / "database"
-DEPLOY_TIMEOUT_SECONDS = 120.0  # the spec: the table is ACTIVE within 2 minutes
-UNREACHABLE_BOUND_SECONDS = 10.0  # generous bound on time-to-error for a refused endpoint
-EXPECTED_TAGS = {"Project": "VibeDigest", "ManagedBy": "CloudFormation"}  # plus Environment=<env>
-
-# ----------------------------------------------------------------------------------
-# Step library: infrastructure
-# ----------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1)
-def project_template() -> Template:
-    """The repository's template, parsed and linted once (cfn-lint is slow to start)."""
-    return load_template()
-
-
-def expected_for(environment: str) -> ExpectedTable:
-    """What the template says the table of ``environment`` must look like."""
-    return expected_table(project_template(), environment)
-
-
-@functools.lru_cache(maxsize=16)
-def service_client(target: Target, service: str) -> BaseClient:
-    """A low-level client for ``service`` on ``target``, built once per target and reused.
-
-    Building a boto3 session and client costs about 0.1 s; ``Target`` is a frozen
-    value, so equal targets (the same endpoint) share their clients.
-    """
-    return target.client(service)
-
-
-def deploy_environment(
-    target: Target,
-    environment: str,
-    *,
-    execute: bool = True,
-    report: Callable[[str], None] | None = None,
-    dynamodb: BaseClient | None = None,
-) -> DeployResult:
-    """Deploy (or, with ``execute=False``, preview) the stack of ``environment`` on ``target``.
-
-    This is what ``python -m src.database deploy`` does before verifying: the linted
-    template goes through ``StackDeployer`` as a change set. ``dynamodb`` replaces the
-    client the deployer polls for the table status (tests inject a stubbed one).
-    """
-    deployer = StackDeployer(
-        service_client(target, "cloudformation"),
-        dynamodb or service_client(target, "dynamodb"),
-        report=report or (lambda line: None),
-        timeout=DEPLOY_TIMEOUT_SECONDS,
-    )
-    return deployer.deploy(
-        project_template(),
-        stack_name=stack_name_for(environment),
-        environment=environment,
-        table_name=table_name_for(environment),
-        tags=stack_tags(environment),
-        execute=execute,
-    )
-
-
-def create_table(target: Target, environment: str) -> None:
-    """Create the environment's table directly (no CloudFormation), shaped like the template's.
-
-    For tests of the client rather than of the deployment: it skips cfn-lint and moto's
-    CloudFormation start-up, which cost seconds on a busy machine.
-    """
-    create_digest_table(service_client(target, "dynamodb"), table_name_for(environment))
-
-
-def live_table(target: Target, environment: str) -> dict[str, Any]:
-    """``DescribeTable`` of the environment's table, straight from the endpoint."""
-    table: dict[str, Any] = service_client(target, "dynamodb").describe_table(TableName=table_name_for(environment))["Table"]
-    return table
-
-
-def table_exists(target: Target, environment: str) -> bool:
-    """True when the environment's table exists on the endpoint."""
-    return table_name_for(environment) in service_client(target, "dynamodb").list_tables()["TableNames"]
-
-
-def live_tags(target: Target, environment: str) -> dict[str, str]:
-    """The tags on the environment's table, as a dict."""
-    arn = live_table(target, environment)["TableArn"]
-    tags = service_client(target, "dynamodb").list_tags_of_resource(ResourceArn=arn)["Tags"]
-    return {tag["Key"]: tag["Value"] for tag in tags}
-
-
-def stack_status(target: Target, environment: str) -> str | None:
-    """The CloudFormation status of the environment's stack, or None if there is none."""
-    stacks = service_client(target, "cloudformation").list_stacks()["StackSummaries"]
-    live = [s for s in stacks if s["StackName"] == stack_name_for(environment) and s["StackStatus"] != "DELETE_COMPLETE"]
-    return live[0]["StackStatus"] if live else None
-
-
-def verify_environment(target: Target, environment: str, result: DeployResult | None = None) -> dict[str, Check]:
-    """Run ``verify_table`` for the environment on the embedded endpoint, keyed by check name."""
-    checks = verify_table(
-        service_client(target, "dynamodb"),
-        expected_for(environment),
-        stack_outputs=result.outputs if result is not None else None,
-        emulator="moto",
-    )
-    return {check.name: check for check in checks}
-
-
-def expected_tags(environment: str) -> dict[str, str]:
-    """The tags the table of ``environment`` must carry."""
-    return {**EXPECTED_TAGS, "Environment": environment}
-
-
-# ----------------------------------------------------------------------------------
-# Step library: the deploy tool (CLI)
-# ----------------------------------------------------------------------------------
-
-
-@dataclass
-class CliRun:
-    """The outcome of one in-process ``python -m src.database`` run."""
-
-    code: int
-    stdout: str
-    stderr: str
-
-
-def run_cli(*argv: str) -> CliRun:
-    """Run the deploy tool in-process, capturing its output and restoring the logging setup.
-
-    ``cli.main`` configures the root logger for a terminal; the previous handlers and
-    levels are put back so pytest's and behave's log capture keep working.
-    """
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    botocore_level = logging.getLogger("botocore").level
-    stdout, stderr = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = cli_main(list(argv))
-    finally:
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
-        logging.getLogger("botocore").setLevel(botocore_level)
-    return CliRun(code, stdout.getvalue(), stderr.getvalue())
-
-
-# ----------------------------------------------------------------------------------
-# Step library: connections
-# ----------------------------------------------------------------------------------
-
-
-@dataclass
-class ConnectionAttempt:
-    """What one ``test_connection()`` call returned or raised, and how long it took."""
-
-    client: DynamoDBClient
-    description: dict[str, Any] | None = None
-    error: errors.DatabaseError | None = None
-    seconds: float = 0.0
-
-
-def attempt_connection(client: DynamoDBClient) -> ConnectionAttempt:
-    """Call ``client.test_connection()``, keeping either its description or its error."""
-    started = time.monotonic()
-    attempt = ConnectionAttempt(client)
-    try:
-        attempt.description = client.test_connection()
-    except errors.DatabaseError as error:
-        attempt.error = error
-    attempt.seconds = time.monotonic() - started
-    return attempt
-
-
-def fast_failing_settings() -> ClientSettings:
-    """Two attempts and one-second timeouts, so an unreachable endpoint fails in seconds."""
-    return ClientSettings(max_attempts=2, connect_timeout=1, read_timeout=1)
-
-
-def unreachable_client(environment: str) -> DynamoDBClient:
-    """A client for ``environment`` pointed at a local port where nothing listens."""
-    return DynamoDBClient.for_target(Target.local(refused_endpoint(), settings=fast_failing_settings()), environment)
-
-
-def credential_chain_client(endpoint_url: str, environment: str) -> DynamoDBClient:
-    """A client that takes its credentials from boto3's standard chain (env vars, files, ...).
-
-    Unlike ``Target.local``, which sends fixed dummy credentials, this one signs with
-    whatever the environment provides, so a planted secret really is used.
-    """
-    return DynamoDBClient(environment, region="us-east-1", endpoint_url=endpoint_url, settings=fast_failing_settings())
-
-
-def stubbed_client(environment: str, error_code: str, message: str, status: int = 400) -> DynamoDBClient:
-    """A client whose injected boto3 client answers ``DescribeTable`` with one AWS error.
-
-    Used for errors moto cannot produce (rejected credentials, access denied).
-    """
-    boto_client = Target(region="us-east-1").client("dynamodb")
-    stubber = Stubber(boto_client)
-    stubber.add_client_error(
-        "describe_table",
-        service_error_code=error_code,
-        service_message=message,
-        http_status_code=status,
-        expected_params={"TableName": table_name_for(environment)},
-    )
-    stubber.activate()
-    return DynamoDBClient(environment, client=boto_client)
-
-
-def one_line_without_traceback(error: BaseException) -> bool:
-    """True when the error's message is a single line with no traceback in it."""
-    text = str(error)
-    return bool(text) and "\n" not in text and "Traceback" not in text
-
-
-def leaked(secrets: Sequence[str], texts: Sequence[str]) -> list[str]:
-    """The secrets that occur in any of ``texts`` (empty when nothing leaked)."""
-    return [secret for secret in secrets if any(secret in text for text in texts)]
-
-
-def error_texts(error: BaseException | None) -> list[str]:
-    """str and repr of an error and of every exception chained to it."""
-    texts: list[str] = []
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        texts += [str(error), repr(error)]
-        error = error.__cause__ or error.__context__
-    return texts
-
-
-@dataclass
-class PlantedCredentials:
-    """Recognisable fake credentials: if they leak, the marker shows up."""
-
-    access_key_id: str = "AKIAIOSFODNN7MARKER"
-    secret_access_key: str = field(default_factory=lambda: f"secret{os.urandom(6).hex()}MARKER")
-    session_token: str = field(default_factory=lambda: f"token{os.urandom(6).hex()}MARKER")
-
-    def environment(self) -> dict[str, str]:
-        """The variables that put these credentials in boto3's chain."""
-        return {
-            "AWS_ACCESS_KEY_ID": self.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
-            "AWS_SESSION_TOKEN": self.session_token,
-        }
-
-    @property
-    def secrets(self) -> tuple[str, str]:
-        """The values that must never appear anywhere: the secret key and the session token."""
-        return (self.secret_access_key, self.session_token)
-
-
-CREDENTIAL_VARIABLES = (
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
+from tests.support.offline import keep_offline
+from tests.support.package_checks import (
+    ROOT,
+    import_probe,
+    missing_commands,
+    missing_paths,
+    missing_requirements,
+    missing_sections,
+    readme_text,
+    undocumented,
+    unpinned,
+    untyped,
 )
-
-
-def patch_environment(changes: dict[str, str | None]) -> Callable[[], None]:
-    """Apply ``changes`` to ``os.environ`` (None deletes) and return the function that undoes them."""
-    saved = {name: os.environ.get(name) for name in changes}
-    for name, value in changes.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-    def undo() -> None:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-    return undo
-
-
-class _ListHandler(logging.Handler):
-    """Keeps every record it is handed, in order."""
-
-    def __init__(self, records: list[logging.LogRecord]) -> None:
-        super().__init__(logging.DEBUG)
-        self.records = records
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@contextlib.contextmanager
-def captured_logs(level: int = logging.DEBUG) -> Iterator[list[logging.LogRecord]]:
-    """Collect every log record at ``level`` or above, botocore's included (behave's caplog)."""
-    records: list[logging.LogRecord] = []
-    handler = _ListHandler(records)
-    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in ("botocore", "urllib3", "src.database"))]
-    saved = [lg.level for lg in loggers]
-    root = loggers[0]
-    root.addHandler(handler)
-    for lg in loggers:
-        lg.setLevel(level)
-    try:
-        yield records
-    finally:
-        root.removeHandler(handler)
-        for lg, lvl in zip(loggers, saved):
-            lg.setLevel(lvl)
-
-
-def formatted(records: Sequence[logging.LogRecord]) -> str:
-    """The captured records as log lines."""
-    formatter = logging.Formatter("%(levelname)s %(name)s: %(message)s")
-    return "\n".join(formatter.format(record) for record in records)
-
-
-def connection_log(records: Sequence[logging.LogRecord], table: str) -> list[tuple[int, str]]:
-    """(level, message) of the package's records that name ``table``."""
-    return [
-        (r.levelno, r.getMessage())
-        for r in records
-        if r.name.startswith("src.database") and table in r.getMessage()
-    ]
-
-
-# ----------------------------------------------------------------------------------
-# Step library: package structure
-# ----------------------------------------------------------------------------------
-
-REQUIRED_PATHS = (
-    "features/",
-    "src/",
-    "infrastructure/",
-    "tests/",
-    "requirements.txt",
-    "behave.ini",
-    "tox.ini",
-    "README.md",
-    "src/__init__.py",
-    "src/database/",
-    "src/database/__init__.py",
-    "src/database/client.py",
-    "infrastructure/dynamodb.yml",
-    "tests/features/steps/persistence_day1_steps.py",
-)
-RUNTIME_REQUIREMENTS = ("boto3", "moto", "cfn-lint", "localstack-client", "PyYAML")
-TEST_REQUIREMENTS = ("behave", "coverage", "pytest", "pytest-xdist")
-README_SECTIONS = (
-    "Quick start",
-    "Deploying to AWS",
-    "Deploying to LocalStack",
-    "Verifying in the AWS console",
-    "Rollback and recovery",
-    "Configuration",
-    "Testing",
-    "Known emulator differences",
-)
-README_COMMANDS = ("python -m src.database", "tox")
-
-
-def missing_paths(root: Path = ROOT, paths: Sequence[str] = REQUIRED_PATHS) -> list[str]:
-    """The required paths that are absent (a trailing '/' means a directory)."""
-    return [p for p in paths if not ((root / p).is_dir() if p.endswith("/") else (root / p).is_file())]
-
-
-_IMPORT_PROBE = r"""
-import json, socket
-
-def _no_network(*args, **kwargs):
-    raise AssertionError("network access while importing or constructing")
-
-socket.socket.connect = _no_network
-socket.create_connection = _no_network
-
-import botocore.session
-created = []
-_create_client = botocore.session.Session.create_client
-
-def _counting(self, service_name, *args, **kwargs):
-    created.append(service_name)
-    return _create_client(self, service_name, *args, **kwargs)
-
-botocore.session.Session.create_client = _counting
-
-from src.database.client import DynamoDBClient
-import src.database
-
-client = DynamoDBClient("dev", region="us-east-1", endpoint_url="http://bogus.invalid:1")
-report = {
-    "package_exports": src.database.DynamoDBClient is DynamoDBClient,
-    "table": client.table_name,
-    "repr": repr(client),
-    "clients_after_construction": list(created),
-    "client_is_none": client._client is None,
-}
-boto_client = client.client
-report["clients_after_access"] = list(created)
-report["endpoint"] = boto_client.meta.endpoint_url
-print(json.dumps(report))
-"""
-
-
-def import_probe(root: Path = ROOT) -> dict[str, Any]:
-    """Import ``DynamoDBClient`` in a fresh interpreter from the repo root and report what happened.
-
-    Sockets are disabled in the child, so any network use during import or
-    construction fails the probe; boto3 client creation is counted.
-    """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTHONPATH"}
-    env.update(  # placeholders, so resolving credentials never probes the network either
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", _IMPORT_PROBE], cwd=root, env=env, capture_output=True, text=True, timeout=60
-    )
-    if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-1:] or ["exit %d" % done.returncode]}
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
-def requirement_lines(path: Path) -> list[str]:
-    """The requirement lines of a requirements file (no comments, blanks or ``-r`` includes)."""
-    lines = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.split(" #", 1)[0].strip()
-        if line and not line.startswith(("#", "-r", "--requirement")):
-            lines.append(line)
-    return lines
-
-
-def unpinned(path: Path) -> list[str]:
-    """The requirement lines of ``path`` not pinned to one exact version with ``==``."""
-    bad = []
-    for line in requirement_lines(path):
-        specifiers = list(Requirement(line).specifier)
-        if len(specifiers) != 1 or specifiers[0].operator != "==" or "*" in specifiers[0].version:
-            bad.append(line)
-    return bad
-
-
-def declared(path: Path) -> dict[str, Requirement]:
-    """The requirements of ``path`` by canonical name."""
-    return {canonicalize_name(r.name): r for r in map(Requirement, requirement_lines(path))}
-
-
-def missing_requirements(path: Path, names: Sequence[str]) -> list[str]:
-    """The ``names`` not declared in ``path``."""
-    present = declared(path)
-    return [name for name in names if canonicalize_name(name) not in present]
-
-
-def included_files(path: Path) -> list[Path]:
-    """The files a requirements file includes with ``-r``."""
-    found = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        parts = raw.split()
-        if parts and parts[0] in ("-r", "--requirement") and len(parts) > 1:
-            found.append((path.parent / parts[1]).resolve())
-    return found
-
-
-def readme_text(root: Path = ROOT) -> str:
-    """README.md's text ('' when it does not exist)."""
-    path = root / "README.md"
-    return path.read_text(encoding="utf-8") if path.is_file() else ""
-
-
-def missing_sections(text: str, sections: Sequence[str] = README_SECTIONS) -> list[str]:
-    """The ``sections`` that no Markdown heading of ``text`` names."""
-    headings = [m.group(1).strip().casefold() for m in re.finditer(r"(?m)^#{1,6}\s+(.+?)\s*#*\s*$", text)]
-    return [s for s in sections if not any(s.casefold() in heading for heading in headings)]
-
-
-def fenced_blocks(text: str) -> list[str]:
-    """The contents of the fenced code blocks of a Markdown text."""
-    return [m.group(2) for m in re.finditer(r"(?ms)^\s*(```|~~~)[^\n]*\n(.*?)^\s*\1", text)]
-
-
-def missing_commands(text: str, commands: Sequence[str] = README_COMMANDS) -> list[str]:
-    """The ``commands`` that appear in none of the README's fenced code blocks."""
-    blocks = fenced_blocks(text)
-    return [c for c in commands if not any(re.search(rf"(?m)(^|\s|\$ ){re.escape(c)}\b", b) for b in blocks)]
-
-
-def _public_api(package_dir: Path) -> Iterator[tuple[str, ast.AST, bool]]:
-    """(qualified name, node, public) for every module, class, function and method."""
-    for path in sorted(package_dir.glob("*.py")):
-        module = f"{package_dir.name}.{path.stem}"
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        yield module, tree, True
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                yield f"{module}.{node.name}", node, not node.name.startswith("_")
-            elif isinstance(node, ast.ClassDef):
-                public_class = not node.name.startswith("_")
-                yield f"{module}.{node.name}", node, public_class
-                for item in node.body:
-                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and public_class:
-                        dunder = item.name.startswith("__") and item.name.endswith("__")
-                        yield f"{module}.{node.name}.{item.name}", item, not item.name.startswith("_") or dunder
-
-
-def undocumented(package_dir: Path = PACKAGE_DIR) -> list[str]:
-    """Public modules, classes, functions and methods without a docstring (dunders exempt)."""
-    missing = []
-    for name, node, public in _public_api(package_dir):
-        dunder = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("__")
-        if public and not dunder and not ast.get_docstring(node):  # type: ignore[arg-type]
-            missing.append(name)
-    return missing
-
-
-def untyped(package_dir: Path = PACKAGE_DIR) -> list[str]:
-    """Public functions and methods (and dunders of public classes) lacking a type hint."""
-    missing = []
-    for name, node, public in _public_api(package_dir):
-        if not public or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        args = node.args
-        params = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-        unannotated = [
-            p.arg for i, p in enumerate(params) if p is not None and p.annotation is None and not (i == 0 and p.arg in ("self", "cls"))
-        ]
-        if unannotated or node.returns is None:
-            missing.append(f"{name}({', '.join(unannotated)}){'' if node.returns else ' -> ?'}")
-    return missing
 
 
 # ----------------------------------------------------------------------------------
 # behave steps
 # ----------------------------------------------------------------------------------
+# "the table", "the stack", "the client" without an environment name mean the
+# environment under test: context.backend.environment (dev on emulators, -D env on aws).
+
+COMPLETE = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 
 
 @parse.with_pattern(r"dev|staging|prod")
@@ -607,37 +88,35 @@ def _parse_environment(text: str) -> str:
 register_type(DeployEnv=_parse_environment)
 
 
-def _deploy(context: Any, environment: str) -> None:
-    context.env_name = environment
-    context.deployment = deploy_environment(context.target, environment)
+def _environment(context: Any, environment: str | None) -> str:
+    """The named environment, or the one under test; remembered for the Then steps."""
+    context.env_name = environment or context.backend.environment
+    return str(context.env_name)
 
 
+@given("the table is deployed")
 @given("the {environment:DeployEnv} table is deployed")
-def given_table_deployed(context: Any, environment: str) -> None:
-    """Deploy the environment's stack on the embedded endpoint."""
-    _deploy(context, environment)
-    assert context.deployment.status == "CREATE_COMPLETE", context.deployment
-
-
-@given("no table is deployed")
-def given_no_table(context: Any) -> None:
-    """The emulated account is empty (the hooks reset it before every scenario)."""
-    tables = service_client(context.target, "dynamodb").list_tables()["TableNames"]
-    assert tables == [], tables
-
-
+@when("the stack is deployed")
 @when("the {environment:DeployEnv} stack is deployed")
-def when_stack_deployed(context: Any, environment: str) -> None:
-    """Deploy the environment's stack through a change set."""
-    _deploy(context, environment)
+def given_table_deployed(context: Any, environment: str | None = None) -> None:
+    """Deploy the environment's stack whatever the endpoint holds (a no-op when it is deployed)."""
+    name = _environment(context, environment)
+    context.deployment = ensure_deployed(context.target, name, disposable=context.backend.disposable)
+    assert context.deployment.status in COMPLETE, context.deployment
 
 
-@when("the {environment:DeployEnv} stack is deployed again")
-def when_stack_deployed_again(context: Any, environment: str) -> None:
+@given("the {environment:DeployEnv} table is not deployed")
+def given_table_not_deployed(context: Any, environment: str) -> None:
+    """Delete the environment's stack and table (the scenario is @disposable: never on aws)."""
+    remove_environment(context.target, environment)
+    assert not table_exists(context.target, environment)
+
+
+@when("the stack is deployed again")
+def when_stack_deployed_again(context: Any) -> None:
     """Deploy the same template once more, keeping the deployer's report."""
-    context.env_name = environment
     context.report = []
-    context.deployment = deploy_environment(context.target, environment, report=context.report.append)
+    context.deployment = deploy_environment(context.target, _environment(context, None), report=context.report.append)
 
 
 # What the operator asks the deploy tool for, and the command line that asks it.
@@ -656,19 +135,19 @@ def _parse_action(text: str) -> str:
 register_type(OperatorAction=_parse_action)
 
 
+@when("the operator {action:OperatorAction} the environment with the deploy tool")
 @when("the operator {action:OperatorAction} the {environment:DeployEnv} environment with the deploy tool")
-def when_operator_uses_the_tool(context: Any, action: str, environment: str) -> None:
-    """Run ``python -m src.database`` for the action against the embedded endpoint."""
-    arguments = (*OPERATOR_ACTIONS[action], "--env", environment, "--endpoint-url", context.endpoint.url)
-    context.cli = run_cli(*arguments)
+def when_operator_uses_the_tool(context: Any, action: str, environment: str | None = None) -> None:
+    """Run ``python -m src.database`` for the action against the backend under test."""
+    name = _environment(context, environment)
+    context.cli = run_cli(*OPERATOR_ACTIONS[action], "--env", name, *context.backend.cli_arguments)
 
 
-@then("the deployment succeeds with the stack {status}")
-def then_deployment_succeeds(context: Any, status: str) -> None:
-    """The deploy executed a change set and the stack ended in ``status``."""
-    assert context.deployment.executed, context.deployment
-    assert context.deployment.status == status, context.deployment
-    assert stack_status(context.target, context.env_name) == status
+@then("the deployment succeeds and the stack is complete")
+def then_deployment_succeeds(context: Any) -> None:
+    """The stack of the deployed environment is CREATE_COMPLETE or UPDATE_COMPLETE."""
+    assert context.deployment.status in COMPLETE, context.deployment
+    assert stack_status(context.target, context.env_name) in COMPLETE
 
 
 @then("the table {table_name} exists")
@@ -685,22 +164,67 @@ def then_no_changes(context: Any) -> None:
     assert any("No changes" in line for line in context.report), context.report
 
 
-@then("the {environment:DeployEnv} table is still {status}")
-def then_table_still(context: Any, environment: str, status: str) -> None:
+@then("the table is still {status}")
+def then_table_still(context: Any, status: str) -> None:
     """The live table's status after the no-op deploy."""
-    assert live_table(context.target, environment)["TableStatus"] == status
+    assert live_table(context.target, context.env_name)["TableStatus"] == status
 
 
-@then("the deploy tool succeeds and prints")
-def then_cli_succeeds(context: Any) -> None:
-    """Exit code 0 and every line of the step's text in the output, in order."""
+def _cli_output(context: Any) -> str:
+    """The deploy tool's stdout, after checking that it exited with 0."""
     run = context.cli
     assert run.code == 0, f"exit {run.code}: {run.stderr}"
-    position = 0
-    for line in context.text.strip().splitlines():
-        found = run.stdout.find(line.strip(), position)
-        assert found >= 0, f"{line.strip()!r} not in output (after position {position}):\n{run.stdout}"
-        position = found
+    return str(run.stdout)
+
+
+@then("the deploy tool reports the stack as complete")
+def then_cli_stack_complete(context: Any) -> None:
+    """The tool names the stack and a complete status (a first deploy or a no-op re-deploy)."""
+    output = _cli_output(context)
+    assert re.search(rf"Stack {stack_name_for(context.env_name)}(:| is) (CREATE|UPDATE)_COMPLETE", output), output
+
+
+@then("the deploy tool reports the {first} and the {second} as ok")
+def then_cli_checks_ok(context: Any, first: str, second: str) -> None:
+    """The named checks of the tool's verification are ok."""
+    output = _cli_output(context)
+    for check in (first, second):
+        assert re.search(rf"(?m)^\s*{re.escape(check)}\s+ok\b", output), f"{check} is not ok:\n{output}"
+
+
+@then("the deploy tool reports the connection as OK")
+def then_cli_connection_ok(context: Any) -> None:
+    """The tool tested the connection and it succeeded."""
+    assert "Connection OK" in _cli_output(context)
+
+
+@then("the deploy tool reports the connection as OK and the deployment as verified")
+def then_cli_verified(context: Any) -> None:
+    """The tool tested the connection and concluded that the deployment is verified."""
+    output = _cli_output(context)
+    assert "Connection OK" in output and "Deployment verified." in output, output
+
+
+@then("the deploy tool describes the table as {status}, keyed by {partition_key} and {sort_key}, billed per request")
+def then_cli_describes(context: Any, status: str, partition_key: str, sort_key: str) -> None:
+    """The table description the tool prints, read as key/value rows (the layout is pytest's concern)."""
+    rows = dict(re.findall(r"(?m)^\s+(\w+)\s+(\S.*?)\s*$", _cli_output(context)))
+    wanted = {
+        "table_name": table_name_for(context.env_name),
+        "status": status,
+        "partition_key": partition_key,
+        "sort_key": sort_key,
+        "billing_mode": "PAY_PER_REQUEST",
+    }
+    assert {key: rows.get(key) for key in wanted} == wanted, rows
+
+
+@then("the deploy tool previews adding the table and says that nothing was changed")
+def then_cli_previews(context: Any) -> None:
+    """The change set adds the table, and the dry run stops before executing it."""
+    output = _cli_output(context)
+    assert re.search(r"Add\s+DigestTable \[AWS::DynamoDB::Table\]", output), output
+    assert "Dry run: nothing was changed." in output, output
 
 
 @then("the deploy tool fails with the one line")
@@ -736,10 +260,14 @@ def then_keys_are_strings(context: Any) -> None:
     assert {name: types.get(name) for name in keys} == {name: "S" for name in keys}, types
 
 
+def _verification(context: Any) -> dict[str, Any]:
+    return verify_environment(context.target, context.env_name, context.deployment, emulator=context.backend.emulator)
+
+
 @then("the {check} check of the verification is {status}")
 def then_verification_check(context: Any, check: str, status: str) -> None:
     """One named check of ``verify_table`` against the template has ``status``."""
-    checks = verify_environment(context.target, context.env_name, context.deployment)
+    checks = _verification(context)
     assert checks[check].status == status, checks[check]
 
 
@@ -765,12 +293,11 @@ def then_stack_tags(context: Any) -> None:
     assert tags.get("Project") == "VibeDigest" and tags.get("Environment") == context.env_name, tags
 
 
-@then("the table {table_name} is ACTIVE within {minutes:d} minutes of the deployment starting")
-def then_active_within(context: Any, table_name: str, minutes: int) -> None:
+@then("the table is ACTIVE within {minutes:d} minutes of the deployment starting")
+def then_active_within(context: Any, minutes: int) -> None:
     """The deploy waited for an ACTIVE table and took less than the bound."""
     assert context.deployment.seconds < minutes * 60, context.deployment.seconds
-    table = service_client(context.target, "dynamodb").describe_table(TableName=table_name)["Table"]
-    assert table["TableStatus"] == "ACTIVE", table["TableStatus"]
+    assert live_table(context.target, context.env_name)["TableStatus"] == "ACTIVE"
 
 
 @then("the template enables point-in-time recovery and encryption for {environment:DeployEnv}")
@@ -793,7 +320,7 @@ def then_template_exports(context: Any, environment: str) -> None:
 @then("the verification reports {checks} as not supported by the embedded endpoint")
 def then_unsupported(context: Any, checks: str) -> None:
     """The checks moto cannot show are reported as such, never as passed."""
-    results = verify_environment(context.target, context.env_name, context.deployment)
+    results = _verification(context)
     for name in [c.strip() for c in re.split(r",| and ", checks) if c.strip()]:
         assert results[name].status == UNSUPPORTED, results[name]
 
@@ -865,11 +392,13 @@ def then_docstrings_and_hints(context: Any) -> None:
     assert missing_hints == [], f"incomplete type hints: {missing_hints}"
 
 
+@when("the client tests its connection")
 @when("the {environment:DeployEnv} client tests its connection")
-def when_client_tests(context: Any, environment: str) -> None:
-    """Build the client as the Given steps arranged (default: the embedded endpoint) and test it."""
+def when_client_tests(context: Any, environment: str | None = None) -> None:
+    """Build the client as the Given steps arranged (default: the backend under test) and test it."""
+    name = _environment(context, environment)
     factory = getattr(context, "client_factory", None) or (lambda env: DynamoDBClient.for_target(context.target, env))
-    context.attempt = attempt_connection(factory(environment))
+    context.attempt = attempt_connection(factory(name))
     context.attempts = [*getattr(context, "attempts", []), context.attempt]
 
 
@@ -879,35 +408,30 @@ def given_unreachable(context: Any) -> None:
     context.client_factory = unreachable_client
 
 
-@given("the {environment:DeployEnv} table is not deployed")
-def given_table_not_deployed(context: Any, environment: str) -> None:
-    """The environment's table does not exist on the embedded endpoint."""
-    assert not table_exists(context.target, environment)
+def _patched_environment(context: Any) -> pytest.MonkeyPatch:
+    """pytest's ``MonkeyPatch`` for this scenario; a behave cleanup undoes it."""
+    patch = pytest.MonkeyPatch()
+    context.add_cleanup(patch.undo)
+    return patch
 
 
 @given("no AWS credentials are configured")
 def given_no_credentials(context: Any) -> None:
     """No credential variables, empty AWS config files; clients use boto3's chain."""
-    empty = tempfile.NamedTemporaryFile(prefix="empty-aws-config-", delete=False)
-    empty.close()
-    undo = patch_environment(
-        {
-            **{name: None for name in CREDENTIAL_VARIABLES},
-            "AWS_CONFIG_FILE": empty.name,
-            "AWS_SHARED_CREDENTIALS_FILE": empty.name,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-    )
-    context.add_cleanup(os.unlink, empty.name)
-    context.add_cleanup(undo)
-    context.client_factory = lambda env: credential_chain_client(context.endpoint.url, env)
+    patch = _patched_environment(context)
+    keep_offline(patch)  # empty config files, no instance metadata, no profile
+    for name in CREDENTIAL_VARIABLES:
+        patch.delenv(name, raising=False)
+    context.client_factory = lambda env: credential_chain_client(context.target.endpoint_url, env)
 
 
 @given("AWS credentials with a secret key and a session token are in the environment")
 def given_planted_credentials(context: Any) -> None:
     """Plant marker credentials; clients sign with them through boto3's chain."""
     context.planted = PlantedCredentials()
-    context.add_cleanup(patch_environment(dict(context.planted.environment())))
+    patch = _patched_environment(context)
+    for name, value in context.planted.environment().items():
+        patch.setenv(name, value)
 
 
 @given("logging is at DEBUG, botocore included")
@@ -923,31 +447,35 @@ def given_connection_log(context: Any) -> None:
 
 
 def _capture_logs(context: Any, level: int) -> None:
-    stack = contextlib.ExitStack()
-    context.records = stack.enter_context(captured_logs(level))
-    context.add_cleanup(stack.close)
+    """behave's own log capture at ``level`` (root logger, botocore's records included) until the scenario ends."""
+    capture = LoggingCapture(context.config, level)
+    capture.inveigle()
+    context.add_cleanup(capture.abandon)
+    context.log = capture
 
 
-@when("the {environment:DeployEnv} client tests its connection to the embedded endpoint with those credentials")
-def when_planted_local(context: Any, environment: str) -> None:
-    """A client using the planted credentials against the running endpoint."""
-    context.attempts = [*getattr(context, "attempts", []), attempt_connection(credential_chain_client(context.endpoint.url, environment))]
+@when("the client tests its connection to the endpoint under test with those credentials")
+def when_planted_local(context: Any) -> None:
+    """A client using the planted credentials against the backend's endpoint."""
+    client = credential_chain_client(context.target.endpoint_url, _environment(context, None))
+    context.attempts = [*getattr(context, "attempts", []), attempt_connection(client)]
 
 
-@when("the {environment:DeployEnv} client tests its connection to an unreachable endpoint with those credentials")
-def when_planted_unreachable(context: Any, environment: str) -> None:
+@when("the client tests its connection to an unreachable endpoint with those credentials")
+def when_planted_unreachable(context: Any) -> None:
     """A client using the planted credentials against a refused port."""
-    context.attempts = [*getattr(context, "attempts", []), attempt_connection(credential_chain_client(refused_endpoint(), environment))]
+    client = credential_chain_client(refused_endpoint(), _environment(context, None))
+    context.attempts = [*getattr(context, "attempts", []), attempt_connection(client)]
 
 
-@then("the connection test returns the description of {table_name}")
-def then_description(context: Any, table_name: str) -> None:
+@then("the connection test returns the description of the table")
+def then_description(context: Any) -> None:
     """Name, ARN, ACTIVE status, keys, billing mode and item count, as the endpoint reports them."""
     attempt = context.attempt
     assert attempt.error is None, attempt.error
     live = live_table(context.target, context.env_name)
     description = attempt.description
-    assert description["table_name"] == table_name == live["TableName"]
+    assert description["table_name"] == table_name_for(context.env_name) == live["TableName"]
     assert description["table_arn"] == live["TableArn"]
     assert description["status"] == "ACTIVE"
     assert (description["partition_key"], description["sort_key"]) == ("digest_date", "item_id")
@@ -982,7 +510,7 @@ def then_failed_within(context: Any, seconds: int) -> None:
 @then("the log shows the attempt and the success for {table_name}")
 def then_log_success(context: Any, table_name: str) -> None:
     """An INFO record of the attempt and one of the OK outcome, naming the table."""
-    messages = connection_log(context.records, table_name)
+    messages = connection_log(context.log.buffer, table_name)
     assert any(level == logging.INFO and "Testing connection" in m for level, m in messages), messages
     assert any(level == logging.INFO and "Connection OK" in m and "ACTIVE" in m for level, m in messages), messages
 
@@ -990,7 +518,7 @@ def then_log_success(context: Any, table_name: str) -> None:
 @then("the log shows the attempt and the failure for {table_name}")
 def then_log_failure(context: Any, table_name: str) -> None:
     """An INFO record of the attempt and a WARNING of the failure with its error class."""
-    messages = connection_log(context.records, table_name)
+    messages = connection_log(context.log.buffer, table_name)
     assert any(level == logging.INFO and "Testing connection" in m for level, m in messages), messages
     assert any(
         level >= logging.WARNING and "failed" in m and "TableNotFoundError" in m for level, m in messages
@@ -1000,7 +528,7 @@ def then_log_failure(context: Any, table_name: str) -> None:
 @then("neither the secret key nor the session token appears in the logs, the errors or the client's repr")
 def then_no_leak(context: Any) -> None:
     """Search everything a user could see for the planted secrets."""
-    log_text = formatted(context.records)
+    log_text = context.log.getvalue()
     texts = [log_text]
     for attempt in context.attempts:
         texts += [repr(attempt.client), *error_texts(attempt.error), json.dumps(attempt.description, default=str)]

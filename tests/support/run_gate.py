@@ -1,0 +1,65 @@
+"""The acceptance gate: run behave with its reports, optionally against a separately started ``serve``.
+
+    python -m tests.support.run_gate [--serve] [--reports DIR] [BEHAVE ARGUMENTS ...]
+
+Writes, under ``DIR`` (default ``reports/local``, or ``reports/serve`` with ``--serve``):
+``junit/TESTS-*.xml`` (behave's JUnit XML, what CI systems read as the gate),
+``cucumber.json`` (behave's JSON formatter) and ``acceptance.html`` (the readable report of
+behave-html-pretty-formatter). The console shows behave's ``pretty`` output unless the
+arguments name a format. ``--serve`` starts ``python -m src.database serve`` on a free
+port, waits until it answers, runs the suite with ``-D endpoint_url=<its URL>`` (nothing
+is reset between scenarios: the path a LocalStack or AWS run takes) and stops it.
+The exit code is behave's: non-zero when a scenario failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from behave.__main__ import main as behave_main
+
+from tests.support.endpoints import ROOT, Served
+
+REPORTS = ROOT / "reports"
+
+
+def report_arguments(directory: Path) -> list[str]:
+    """behave options writing the JUnit XML, the Cucumber JSON and the HTML report under ``directory``."""
+    return [
+        "-D", f"behave.formatter.html-pretty.title_string=VibeDigest acceptance ({directory.name})",
+        "--junit",
+        "--junit-directory", str(directory / "junit"),
+        "--format", "json", "--outfile", str(directory / "cucumber.json"),
+        "--format", "html-pretty", "--outfile", str(directory / "acceptance.html"),
+    ]
+
+
+def behave_arguments(directory: Path, extra: Sequence[str]) -> list[str]:
+    """The reports' options, then ``extra``; the console gets ``pretty`` unless ``extra`` names a format."""
+    console = [] if any(a in ("-f", "--format") or a.startswith("--format=") for a in extra) else ["--format", "pretty"]
+    return [*report_arguments(directory), *extra, *console]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the gate; return behave's exit code."""
+    parser = argparse.ArgumentParser(prog="python -m tests.support.run_gate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--serve", action="store_true", help="run against a separately started serve process")
+    parser.add_argument("--reports", type=Path, help="report directory (default reports/local or reports/serve)")
+    options, extra = parser.parse_known_args(argv)
+    directory = options.reports or REPORTS / ("serve" if options.serve else "local")
+    if not options.serve:
+        return int(behave_main(behave_arguments(directory, extra)))
+    served = Served()
+    try:
+        print(f"Acceptance gate against a separate serve process at {served.url} (never reset).", flush=True)
+        return int(behave_main(behave_arguments(directory, [*extra, "-D", f"endpoint_url={served.url}"])))
+    finally:
+        served.stop(signal.SIGTERM)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
