@@ -5,9 +5,15 @@ Roles:
   execute -> stream stack events -> wait for a final status and an ACTIVE table.
   Polls early and often (0.25 s, backing off to 2 s), never boto3's 30 s waiter,
   and gives up clearly after ``timeout`` seconds.
+  A table retained by an earlier delete is adopted first (``adoption``: an IMPORT
+  change set, then the update); a change that would replace the table, or a second
+  deploy of the same stack running at once, is refused before anything changes
+  (``change_review``). Every wait shares one deadline: ``timeout`` per command.
 - ``StackDeployer.recover``: gets a stack out of ``ROLLBACK_COMPLETE`` (delete, then
-  redeploy) or ``UPDATE_ROLLBACK_FAILED`` (continue the rollback).
+  redeploy), ``UPDATE_ROLLBACK_FAILED`` (continue the rollback) or
+  ``REVIEW_IN_PROGRESS`` left by an interrupted first deploy (delete the empty stack).
 - ``StackDeployer.delete``: deletes the stack; the table is retained by the template.
+- ``StackDeployer.describe``: status, recent events, outputs and exports (read-only).
 
 Progress goes to ``report`` (one line per call) so the CLI prints it and tests read it.
 """
@@ -17,15 +23,24 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from botocore import xform_name
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from .adoption import (
+    check_adoptable,
+    existing_table,
+    import_template,
+    resources_to_import,
+)
+from .change_review import ChangeSummary, competing, replacement_refusal, summarize
 from .errors import AWS_CALL_ERRORS, DeploymentError, error_code, translate
-from .template import Template
+from .template import Template, expected_table
 
 logger = logging.getLogger(__name__)
 
@@ -41,20 +56,6 @@ DEFAULT_TIMEOUT = 120.0
 
 
 @dataclass
-class ChangeSummary:
-    """One row of a change set preview."""
-
-    action: str
-    logical_id: str
-    resource_type: str
-    replacement: str = ""
-
-    def __str__(self) -> str:
-        replacement = f" (replacement: {self.replacement})" if self.replacement else ""
-        return f"{self.action:<7} {self.logical_id} [{self.resource_type}]{replacement}"
-
-
-@dataclass
 class DeployResult:
     """What a deploy did: the stack's final status and the previewed changes."""
 
@@ -64,6 +65,18 @@ class DeployResult:
     executed: bool = False
     outputs: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+
+
+@dataclass
+class StackDescription:
+    """What ``describe`` shows of a stack: for the operator's ``status``."""
+
+    stack_name: str
+    status: str
+    status_reason: str
+    events: list[dict[str, Any]]  # newest first
+    outputs: dict[str, str]
+    exports: dict[str, str]
 
 
 def recovery_command(environment: str) -> str:
@@ -97,6 +110,7 @@ class StackDeployer:
         self._timeout = timeout
         self._sleep = sleep
         self._clock = clock  # injectable with ``sleep`` so tests can run the deadline without waiting
+        self._op_started: float | None = None  # when the running public operation began: one deadline for all its waits
 
     # -- public surface -------------------------------------------------------------
 
@@ -116,9 +130,30 @@ class StackDeployer:
         execute: bool = True,
     ) -> DeployResult:
         """Create or update the stack through a change set; ``execute=False`` only previews."""
-        started = self._clock()
+        with self._operation():
+            return self._deploy(template, stack_name, environment, table_name, tags, execute)
+
+    def _deploy(
+        self, template: Template, stack_name: str, environment: str, table_name: str, tags: dict[str, str], execute: bool
+    ) -> DeployResult:
+        started = self._origin()
         status = self.stack_status(stack_name)
         self._refuse_unusable(stack_name, status, environment)
+        self._refuse_competing(stack_name, None)
+        if status in (None, "REVIEW_IN_PROGRESS"):
+            expected = expected_table(template, environment)
+            table = existing_table(self._ddb, table_name)
+            if table is not None:
+                check_adoptable(table, expected)
+                if not execute:
+                    self._report(
+                        f"Table {table_name} exists without a stack (retained by an earlier delete): deploying "
+                        f"imports it into {stack_name}, then applies the template with an update."
+                    )
+                    self._report("Dry run: nothing was changed.")
+                    adopt = ChangeSummary("Import", expected.logical_id, "AWS::DynamoDB::Table")
+                    return DeployResult(stack_name, status or "", changes=[adopt], seconds=self._clock() - started)
+                status = self._adopt(template, stack_name, environment, tags, expected, status)
         change_set_type = "CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE"
         self._report(f"Stack {stack_name}: {status or 'does not exist yet'}; creating a {change_set_type} change set")
         change_set = self._create_change_set(template, stack_name, environment, tags, change_set_type)
@@ -128,25 +163,45 @@ class StackDeployer:
             return DeployResult(
                 stack_name, status or "", outputs=self._outputs(stack_name), seconds=self._clock() - started
             )
-        changes = [self._summarize(c) for c in change_set.get("Changes", []) if c.get("Type") == "Resource"]
-        self._report(f"Change set {change_set['ChangeSetName']}: {len(changes)} change(s)")
-        for change in changes:
-            self._report(f"  {change}")
+        created_stack = change_set_type == "CREATE" and status is None
+        changes = self._review(stack_name, change_set, execute=execute, created_stack=created_stack)
         if not execute:
-            self._discard(stack_name, change_set, created_stack=change_set_type == "CREATE" and status is None)
+            self._discard(stack_name, change_set, created_stack=created_stack)
             self._report("Dry run: nothing was changed.")
             return DeployResult(stack_name, status or "", changes=changes, seconds=self._clock() - started)
-        seen = set(self._event_ids(stack_name))
-        self._call("ExecuteChangeSet", StackName=stack_name, ChangeSetName=change_set["ChangeSetId"])
-        final = self._wait_for_stack(stack_name, started, environment, seen)
+        final = self._execute(stack_name, change_set, environment)
         self._wait_for_table(table_name, started)
         outputs = self._outputs(stack_name)
         seconds = self._clock() - started
         self._report(f"Stack {stack_name} is {final}; table {table_name} is ACTIVE ({seconds:.1f} s)")
         return DeployResult(stack_name, final, changes=changes, executed=True, outputs=outputs, seconds=seconds)
 
+    def describe(self, stack_name: str, *, events: int = 10) -> StackDescription | None:
+        """The stack's status, its ``events`` latest events, outputs and exports; None when absent."""
+        stack = self._describe_stack(stack_name)
+        if stack is None:
+            return None
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+        exports: dict[str, str] = {}
+        for page in self._cf.get_paginator("list_exports").paginate():
+            exports.update(
+                {e["Name"]: e["Value"] for e in page.get("Exports", []) if e.get("ExportingStackId") == stack["StackId"]}
+            )
+        return StackDescription(
+            stack_name=stack_name,
+            status=stack["StackStatus"],
+            status_reason=stack.get("StackStatusReason", ""),
+            events=self._events(stack_name)[:events],
+            outputs=outputs,
+            exports=exports,
+        )
+
     def recover(self, stack_name: str, environment: str) -> str:
         """Bring a failed stack back to a deployable state; return what was done."""
+        with self._operation():
+            return self._recover(stack_name, environment)
+
+    def _recover(self, stack_name: str, environment: str) -> str:
         status = self.stack_status(stack_name)
         if status is None:
             return f"Stack {stack_name} does not exist; nothing to recover. Deploy with: python -m src.database deploy --env {environment}"
@@ -157,19 +212,32 @@ class StackDeployer:
         if status in NEEDS_CONTINUE_STATES:
             self._report(f"Stack {stack_name} is {status}: continuing the update rollback")
             seen = set(self._event_ids(stack_name))  # before the call, so the rollback's own events are shown
-            started = self._clock()
+            started = self._origin()
             self._call("ContinueUpdateRollback", StackName=stack_name)
             final = self._wait_for_stack(stack_name, started, environment, seen, expect_failure_ok=True)
             return f"Stack {stack_name} is {final}; the previous template is in place again."
+        if status == "REVIEW_IN_PROGRESS":
+            self._report(f"Stack {stack_name} is REVIEW_IN_PROGRESS, left by an interrupted first deploy: deleting it")
+            self.delete(stack_name)
+            return f"Deleted {stack_name}, an empty stack left by an interrupted first deploy (it held no resources)."
+        leftovers = [c for c in self._change_sets(stack_name) if c.get("ExecutionStatus") == "AVAILABLE"]
+        for leftover in leftovers:
+            self._call("DeleteChangeSet", StackName=stack_name, ChangeSetName=leftover["ChangeSetId"])
+        if leftovers:
+            return f"Stack {stack_name} is {status}; discarded {len(leftovers)} change set(s) an interrupted deploy left."
         return f"Stack {stack_name} is {status}; nothing to recover."
 
     def delete(self, stack_name: str) -> None:
         """Delete the stack and wait until it is gone (the table itself is retained)."""
+        with self._operation():
+            self._delete(stack_name)
+
+    def _delete(self, stack_name: str) -> None:
         if self._describe_stack(stack_name) is None:
             self._report(f"Stack {stack_name} does not exist; nothing to delete.")
             return
         self._call("DeleteStack", StackName=stack_name)
-        started = self._clock()
+        started = self._origin()
         for delay in _poll_delays():
             stack = self._describe_stack(stack_name)
             status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
@@ -186,6 +254,22 @@ class StackDeployer:
         return self._first_failure(stack_name)
 
     # -- private helpers ------------------------------------------------------------
+
+    @contextmanager
+    def _operation(self) -> Iterator[None]:
+        """Start the deadline of a public operation; a nested one (recover -> delete) keeps the outer."""
+        if self._op_started is not None:
+            yield
+            return
+        self._op_started = self._clock()
+        try:
+            yield
+        finally:
+            self._op_started = None
+
+    def _origin(self) -> float:
+        """When the running operation began (now, outside one)."""
+        return self._op_started if self._op_started is not None else self._clock()
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         method = getattr(self._cf, xform_name(operation))
@@ -223,15 +307,25 @@ class StackDeployer:
             )
 
     def _create_change_set(
-        self, template: Template, stack_name: str, environment: str, tags: dict[str, str], change_set_type: str
+        self,
+        template: Template,
+        stack_name: str,
+        environment: str,
+        tags: dict[str, str],
+        change_set_type: str,
+        *,
+        body: str | None = None,
+        imports: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any] | None:
         name = f"vibedigest-{uuid.uuid4().hex[:12]}"
+        extra = {"ResourcesToImport": imports} if imports else {}
         try:
             created = self._cf.create_change_set(
+                **extra,
                 StackName=stack_name,
                 ChangeSetName=name,
                 ChangeSetType=change_set_type,
-                TemplateBody=template.body,
+                TemplateBody=body or template.body,
                 Parameters=[{"ParameterKey": "Environment", "ParameterValue": environment}],
                 Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
                 Description=f"VibeDigest {environment} deployment",
@@ -242,7 +336,7 @@ class StackDeployer:
             raise translate(error, operation="CreateChangeSet", where=self._cf.meta.region_name) from error
         except AWS_CALL_ERRORS as error:
             raise translate(error, operation="CreateChangeSet", where=self._cf.meta.region_name) from error
-        started = self._clock()
+        started = self._origin()
         for delay in _poll_delays():
             described = self._call("DescribeChangeSet", StackName=stack_name, ChangeSetName=created["Id"])
             status = described["Status"]
@@ -263,14 +357,82 @@ class StackDeployer:
         if created_stack:  # a CREATE change set leaves an empty REVIEW_IN_PROGRESS stack behind
             self._call("DeleteStack", StackName=stack_name)
 
-    @staticmethod
-    def _summarize(change: dict[str, Any]) -> ChangeSummary:
-        resource = change.get("ResourceChange", {})
-        return ChangeSummary(
-            action=resource.get("Action", "?"),
-            logical_id=resource.get("LogicalResourceId", "?"),
-            resource_type=resource.get("ResourceType", "?"),
-            replacement=resource.get("Replacement", "") if resource.get("Action") == "Modify" else "",
+    def _adopt(
+        self, template: Template, stack_name: str, environment: str, tags: dict[str, str], expected: Any, status: str | None
+    ) -> str:
+        """Import the existing table into the (new) stack; return the stack's status after it."""
+        self._report(
+            f"Table {expected.table_name} exists without a stack (retained by an earlier delete); "
+            f"its keys match the template: importing it into {stack_name}"
+        )
+        change_set = self._create_change_set(
+            template,
+            stack_name,
+            environment,
+            tags,
+            "IMPORT",
+            body=import_template(template, expected.logical_id),
+            imports=resources_to_import(expected),
+        )
+        if change_set is None:  # pragma: no cover - an import always changes something
+            raise DeploymentError(f"The import change set for {stack_name} contained no changes.")
+        self._review(stack_name, change_set, execute=True, created_stack=status is None)
+        return self._execute(stack_name, change_set, environment)
+
+    def _review(self, stack_name: str, change_set: dict[str, Any], *, execute: bool, created_stack: bool) -> list[ChangeSummary]:
+        """Report the change set; refuse (discarding it) when another deploy goes first or it replaces the table."""
+        changes = [summarize(c) for c in change_set.get("Changes", []) if c.get("Type") == "Resource"]
+        self._report(f"Change set {change_set['ChangeSetName']}: {len(changes)} change(s)")
+        for change in changes:
+            self._report(f"  {change}")
+        self._refuse_competing(stack_name, change_set)
+        refusal = replacement_refusal(stack_name, changes)
+        if refusal and not execute:
+            self._report(f"  {refusal.replace(' Nothing was changed.', '')}")
+        elif refusal:
+            self._discard(stack_name, change_set, created_stack=created_stack)
+            raise DeploymentError(refusal)
+        return changes
+
+    def _execute(self, stack_name: str, change_set: dict[str, Any], environment: str) -> str:
+        """Execute a reviewed change set and wait for the stack's final status."""
+        seen = set(self._event_ids(stack_name))
+        try:
+            self._cf.execute_change_set(StackName=stack_name, ChangeSetName=change_set["ChangeSetId"])
+        except ClientError as error:
+            if error_code(error) != "InvalidChangeSetStatus":
+                raise translate(error, operation="ExecuteChangeSet", where=self._cf.meta.region_name) from error
+            raise DeploymentError(
+                f"Another deployment of {stack_name} executed its change set first; this one was not applied. "
+                "Deploy again once it has finished."
+            ) from None
+        except AWS_CALL_ERRORS as error:
+            raise translate(error, operation="ExecuteChangeSet", where=self._cf.meta.region_name) from error
+        return self._wait_for_stack(stack_name, self._origin(), environment, seen)
+
+    def _change_sets(self, stack_name: str) -> list[dict[str, Any]]:
+        """The stack's change sets ([] when the stack does not exist)."""
+        try:
+            pages = self._cf.get_paginator("list_change_sets").paginate(StackName=stack_name)
+            return [s for page in pages for s in page.get("Summaries", []) if s.get("StackName") in (None, stack_name)]
+        except ClientError as error:
+            if error_code(error) == "ValidationError" and "does not exist" in str(error):
+                return []
+            raise translate(error, operation="ListChangeSets", where=self._cf.meta.region_name) from error
+        except AWS_CALL_ERRORS as error:
+            raise translate(error, operation="ListChangeSets", where=self._cf.meta.region_name) from error
+
+    def _refuse_competing(self, stack_name: str, mine: dict[str, Any] | None) -> None:
+        """Refuse when another deploy of the stack holds a change set (``mine``: after creating ours)."""
+        other = competing(self._change_sets(stack_name), stack_name, mine)
+        if other is None:
+            return
+        if mine is not None:
+            self._call("DeleteChangeSet", StackName=stack_name, ChangeSetName=mine["ChangeSetId"])
+        raise DeploymentError(
+            f"Another deployment of {stack_name} is in progress (change set {other.get('ChangeSetName')}, "
+            f"{other.get('Status')}/{other.get('ExecutionStatus')}); nothing was changed. Wait for it to finish and "
+            "deploy again; if no deployment is running, it was interrupted: recover the stack to discard its change set."
         )
 
     def _wait_for_stack(

@@ -16,7 +16,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import AlreadyExistsException
@@ -25,7 +26,7 @@ from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
 
 from .scope import patch
-from .tables import TABLE_TYPE, REPLACING_PROPERTIES, resolve
+from .tables import REPLACING_PROPERTIES, TABLE_TYPE, resolve
 
 # CloudFormation serialises the operations on one stack; the threaded server does not.
 LOCK = threading.RLock()
@@ -55,6 +56,8 @@ def _create_on_review_stack(original: Original, backend: Any, **kwargs: Any) -> 
             return original(backend, **kwargs)
         if existing.status != "REVIEW_IN_PROGRESS":
             raise AlreadyExistsException(f"Stack [{kwargs['stack_name']}] already exists")
+        if existing.template == {}:  # moto's placeholder; its UPDATE path parses the template as text
+            existing.template = "{}"
         change_set_id, stack_id = original(backend, **{**kwargs, "change_set_type": "UPDATE"})
         backend.change_sets[change_set_id].change_set_type = kind
         return change_set_id, stack_id

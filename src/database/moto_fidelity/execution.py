@@ -16,9 +16,10 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
@@ -30,7 +31,7 @@ from .tables import TABLE_TYPE, CustomNamedReplacement
 
 Original = Callable[..., Any]
 # How a change set of each type is applied; ``imports`` registers IMPORT.
-APPLIERS: dict[str, Callable[[Any, Any, "Operation"], None]] = {}
+APPLIERS: dict[str, Callable[[Any, Any, Operation], None]] = {}
 _TABLE_STATE = ("tags", "continuous_backups", "sse_specification", "deletion_protection_enabled", "billing_mode", "throughput")
 
 
@@ -138,7 +139,7 @@ def _execute(original: Original, backend: Any, change_set_name: str, stack_name:
             stack._parse_template()
             stack.description = stack.template_dict.get("Description")
             _publish_outputs(backend, stack)
-        except Exception as error:  # any failure of the operation: roll back as CloudFormation does
+        except Exception as error:  # noqa: BLE001 - any failure of the operation rolls back, as in CloudFormation
             _roll_back(backend, stack, change_set, operation, before, error)
             return
         finally:
@@ -164,7 +165,7 @@ def _publish_outputs(backend: Any, stack: Any) -> None:
 
 def failure_reason(error: BaseException, resource_type: str, physical_id: str) -> str:
     """The ResourceStatusReason CloudFormation records for a failed resource."""
-    if isinstance(error, CustomNamedReplacement) or isinstance(error, CloudFormationError):
+    if isinstance(error, (CustomNamedReplacement, CloudFormationError)):
         return str(getattr(error, "message", None) or error)
     code = str(getattr(error, "error_type", "") or getattr(error, "code", ""))
     message = str(getattr(error, "message", None) or error)
@@ -173,7 +174,7 @@ def failure_reason(error: BaseException, resource_type: str, physical_id: str) -
     return f'Resource handler returned message: "{message}" (HandlerErrorCode: InvalidRequest)'
 
 
-def _roll_back(backend: Any, stack: Any, change_set: Any, operation: Operation, before: "_Snapshot", error: Exception) -> None:
+def _roll_back(backend: Any, stack: Any, change_set: Any, operation: Operation, before: _Snapshot, error: Exception) -> None:
     kind = operation.kind
     change_set.execution_status = "EXECUTE_FAILED"
     if operation.failure is not None:

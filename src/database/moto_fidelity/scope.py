@@ -11,8 +11,9 @@ the same process) it runs moto's original, untouched.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from typing import Any, Callable, Iterable
+from typing import Any
 
 _SERVING: ContextVar[bool] = ContextVar("vibedigest_moto_fidelity", default=False)
 
