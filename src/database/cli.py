@@ -28,9 +28,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from . import redaction
 from .client import DynamoDBClient
@@ -85,9 +84,7 @@ def open_target(args: argparse.Namespace) -> Iterator[tuple[Target, str | None]]
     elif args.endpoint_url:
         yield Target.local(args.endpoint_url, args.region, settings), "moto"
     else:
-        from .local_endpoint import (
-            EmbeddedEndpoint,  # imports moto: only when the endpoint really starts
-        )
+        from .local_endpoint import EmbeddedEndpoint  # imports moto: only when the endpoint really starts
 
         with EmbeddedEndpoint() as endpoint:
             out(f"Embedded endpoint (moto) at {endpoint.url}; its state is discarded when this command ends.")

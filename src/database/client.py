@@ -35,13 +35,7 @@ from botocore.exceptions import ClientError
 
 from . import redaction
 from .connection import Target, describe_location
-from .errors import (
-    AWS_CALL_ERRORS,
-    ConfigurationError,
-    DatabaseError,
-    ServiceError,
-    translate,
-)
+from .errors import AWS_CALL_ERRORS, ConfigurationError, DatabaseError, ServiceError, translate
 from .settings import ClientSettings, table_name_for, validate_table_name
 
 logger = logging.getLogger(__name__)

@@ -28,18 +28,12 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, DecimalException
-from typing import Any
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from boto3.dynamodb.types import (
-    DYNAMODB_CONTEXT,
-    Binary,
-    TypeDeserializer,
-    TypeSerializer,
-)
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from .client import DynamoDBClient
@@ -189,7 +183,7 @@ def item_size(attributes: AttributeMap) -> int:
 # -- value conversion -------------------------------------------------------------------
 
 
-def _finite_decimal(value: float | Decimal, path: str) -> Decimal:
+def _finite_decimal(value: int | float | Decimal, path: str) -> Decimal:
     number = value if isinstance(value, Decimal) else Decimal(str(value))
     if not number.is_finite():
         raise ItemValidationError(f"{path} is {value}; DynamoDB cannot store NaN or infinity.")
@@ -728,7 +722,7 @@ def sample_digest(day: date, count: int = 5) -> list[DigestItem]:
     """
     if count < 0:
         raise ItemValidationError(f"count must be zero or more, got {count}.")
-    start = datetime(day.year, day.month, day.day, 6, 0, tzinfo=UTC)
+    start = datetime(day.year, day.month, day.day, 6, 0, tzinfo=timezone.utc)
     items = []
     for rank in range(1, count + 1):
         slug, title, source, summary, tags = _SAMPLES[(rank - 1) % len(_SAMPLES)]

@@ -20,8 +20,7 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Callable
 
 REDACTED = "***REDACTED***"
 _WATCHED_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "src.database")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Mapping
 from urllib.parse import urlsplit
 
 from botocore.config import Config
@@ -190,7 +190,7 @@ class ClientSettings:
         validate_timeout(self.read_timeout, "read_timeout")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: float | str | None) -> ClientSettings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: float | int | str | None) -> ClientSettings:
         """Build settings from ``env`` (default ``os.environ``); non-None ``overrides`` win."""
         env = os.environ if env is None else env
         values: dict[str, float | int | str] = {

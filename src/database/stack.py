@@ -23,24 +23,19 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from botocore import xform_name
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from .adoption import (
-    check_adoptable,
-    existing_table,
-    import_template,
-    resources_to_import,
-)
-from .change_review import ChangeSummary, competing, replacement_refusal, summarize
+from .change_review import ChangeSummary
+from .deploy_steps import DeploySteps
 from .errors import AWS_CALL_ERRORS, DeploymentError, error_code, translate
-from .template import Template, expected_table
+from .stack_reading import StackDescription, event_line, exports_of, first_failure, stack_events
+from .template import Template
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +46,6 @@ SUCCESS_STATES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLE
 NEEDS_DELETE_STATES = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED"})
 NEEDS_CONTINUE_STATES = frozenset({"UPDATE_ROLLBACK_FAILED"})
 NO_CHANGES_MARKERS = ("didn't contain changes", "No updates are to be performed", "submitted information didn't contain")
-OPERATION_STARTS = frozenset({"CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS"})
 DEFAULT_TIMEOUT = 120.0
 
 
@@ -67,18 +61,6 @@ class DeployResult:
     seconds: float = 0.0
 
 
-@dataclass
-class StackDescription:
-    """What ``describe`` shows of a stack: for the operator's ``status``."""
-
-    stack_name: str
-    status: str
-    status_reason: str
-    events: list[dict[str, Any]]  # newest first
-    outputs: dict[str, str]
-    exports: dict[str, str]
-
-
 def recovery_command(environment: str) -> str:
     """The CLI command that recovers a failed stack of ``environment``."""
     return f"python -m src.database recover --env {environment}"
@@ -91,7 +73,7 @@ def _poll_delays(first: float = 0.25, factor: float = 1.5, ceiling: float = 2.0)
         delay = min(delay * factor, ceiling)
 
 
-class StackDeployer:
+class StackDeployer(DeploySteps):
     """Runs the stack lifecycle of one environment on a CloudFormation client."""
 
     def __init__(
@@ -141,19 +123,9 @@ class StackDeployer:
         self._refuse_unusable(stack_name, status, environment)
         self._refuse_competing(stack_name, None)
         if status in (None, "REVIEW_IN_PROGRESS"):
-            expected = expected_table(template, environment)
-            table = existing_table(self._ddb, table_name)
-            if table is not None:
-                check_adoptable(table, expected)
-                if not execute:
-                    self._report(
-                        f"Table {table_name} exists without a stack (retained by an earlier delete): deploying "
-                        f"imports it into {stack_name}, then applies the template with an update."
-                    )
-                    self._report("Dry run: nothing was changed.")
-                    adopt = ChangeSummary("Import", expected.logical_id, "AWS::DynamoDB::Table")
-                    return DeployResult(stack_name, status or "", changes=[adopt], seconds=self._clock() - started)
-                status = self._adopt(template, stack_name, environment, tags, expected, status)
+            status, preview = self._adopt_retained(template, stack_name, environment, table_name, tags, status, execute)
+            if preview is not None:  # a dry run that found a retained table to import
+                return DeployResult(stack_name, status or "", changes=preview, seconds=self._clock() - started)
         change_set_type = "CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE"
         self._report(f"Stack {stack_name}: {status or 'does not exist yet'}; creating a {change_set_type} change set")
         change_set = self._create_change_set(template, stack_name, environment, tags, change_set_type)
@@ -181,19 +153,13 @@ class StackDeployer:
         stack = self._describe_stack(stack_name)
         if stack is None:
             return None
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
-        exports: dict[str, str] = {}
-        for page in self._cf.get_paginator("list_exports").paginate():
-            exports.update(
-                {e["Name"]: e["Value"] for e in page.get("Exports", []) if e.get("ExportingStackId") == stack["StackId"]}
-            )
         return StackDescription(
             stack_name=stack_name,
             status=stack["StackStatus"],
             status_reason=stack.get("StackStatusReason", ""),
             events=self._events(stack_name)[:events],
-            outputs=outputs,
-            exports=exports,
+            outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []},
+            exports=exports_of(self._cf, stack["StackId"]),
         )
 
     def recover(self, stack_name: str, environment: str) -> str:
@@ -216,15 +182,9 @@ class StackDeployer:
             self._call("ContinueUpdateRollback", StackName=stack_name)
             final = self._wait_for_stack(stack_name, started, environment, seen, expect_failure_ok=True)
             return f"Stack {stack_name} is {final}; the previous template is in place again."
-        if status == "REVIEW_IN_PROGRESS":
-            self._report(f"Stack {stack_name} is REVIEW_IN_PROGRESS, left by an interrupted first deploy: deleting it")
-            self.delete(stack_name)
-            return f"Deleted {stack_name}, an empty stack left by an interrupted first deploy (it held no resources)."
-        leftovers = [c for c in self._change_sets(stack_name) if c.get("ExecutionStatus") == "AVAILABLE"]
-        for leftover in leftovers:
-            self._call("DeleteChangeSet", StackName=stack_name, ChangeSetName=leftover["ChangeSetId"])
-        if leftovers:
-            return f"Stack {stack_name} is {status}; discarded {len(leftovers)} change set(s) an interrupted deploy left."
+        interrupted = self._recover_interrupted(stack_name, status)
+        if interrupted:
+            return interrupted
         return f"Stack {stack_name} is {status}; nothing to recover."
 
     def delete(self, stack_name: str) -> None:
@@ -357,84 +317,6 @@ class StackDeployer:
         if created_stack:  # a CREATE change set leaves an empty REVIEW_IN_PROGRESS stack behind
             self._call("DeleteStack", StackName=stack_name)
 
-    def _adopt(
-        self, template: Template, stack_name: str, environment: str, tags: dict[str, str], expected: Any, status: str | None
-    ) -> str:
-        """Import the existing table into the (new) stack; return the stack's status after it."""
-        self._report(
-            f"Table {expected.table_name} exists without a stack (retained by an earlier delete); "
-            f"its keys match the template: importing it into {stack_name}"
-        )
-        change_set = self._create_change_set(
-            template,
-            stack_name,
-            environment,
-            tags,
-            "IMPORT",
-            body=import_template(template, expected.logical_id),
-            imports=resources_to_import(expected),
-        )
-        if change_set is None:  # pragma: no cover - an import always changes something
-            raise DeploymentError(f"The import change set for {stack_name} contained no changes.")
-        self._review(stack_name, change_set, execute=True, created_stack=status is None)
-        return self._execute(stack_name, change_set, environment)
-
-    def _review(self, stack_name: str, change_set: dict[str, Any], *, execute: bool, created_stack: bool) -> list[ChangeSummary]:
-        """Report the change set; refuse (discarding it) when another deploy goes first or it replaces the table."""
-        changes = [summarize(c) for c in change_set.get("Changes", []) if c.get("Type") == "Resource"]
-        self._report(f"Change set {change_set['ChangeSetName']}: {len(changes)} change(s)")
-        for change in changes:
-            self._report(f"  {change}")
-        self._refuse_competing(stack_name, change_set)
-        refusal = replacement_refusal(stack_name, changes)
-        if refusal and not execute:
-            self._report(f"  {refusal.replace(' Nothing was changed.', '')}")
-        elif refusal:
-            self._discard(stack_name, change_set, created_stack=created_stack)
-            raise DeploymentError(refusal)
-        return changes
-
-    def _execute(self, stack_name: str, change_set: dict[str, Any], environment: str) -> str:
-        """Execute a reviewed change set and wait for the stack's final status."""
-        seen = set(self._event_ids(stack_name))
-        try:
-            self._cf.execute_change_set(StackName=stack_name, ChangeSetName=change_set["ChangeSetId"])
-        except ClientError as error:
-            if error_code(error) != "InvalidChangeSetStatus":
-                raise translate(error, operation="ExecuteChangeSet", where=self._cf.meta.region_name) from error
-            raise DeploymentError(
-                f"Another deployment of {stack_name} executed its change set first; this one was not applied. "
-                "Deploy again once it has finished."
-            ) from None
-        except AWS_CALL_ERRORS as error:
-            raise translate(error, operation="ExecuteChangeSet", where=self._cf.meta.region_name) from error
-        return self._wait_for_stack(stack_name, self._origin(), environment, seen)
-
-    def _change_sets(self, stack_name: str) -> list[dict[str, Any]]:
-        """The stack's change sets ([] when the stack does not exist)."""
-        try:
-            pages = self._cf.get_paginator("list_change_sets").paginate(StackName=stack_name)
-            return [s for page in pages for s in page.get("Summaries", []) if s.get("StackName") in (None, stack_name)]
-        except ClientError as error:
-            if error_code(error) == "ValidationError" and "does not exist" in str(error):
-                return []
-            raise translate(error, operation="ListChangeSets", where=self._cf.meta.region_name) from error
-        except AWS_CALL_ERRORS as error:
-            raise translate(error, operation="ListChangeSets", where=self._cf.meta.region_name) from error
-
-    def _refuse_competing(self, stack_name: str, mine: dict[str, Any] | None) -> None:
-        """Refuse when another deploy of the stack holds a change set (``mine``: after creating ours)."""
-        other = competing(self._change_sets(stack_name), stack_name, mine)
-        if other is None:
-            return
-        if mine is not None:
-            self._call("DeleteChangeSet", StackName=stack_name, ChangeSetName=mine["ChangeSetId"])
-        raise DeploymentError(
-            f"Another deployment of {stack_name} is in progress (change set {other.get('ChangeSetName')}, "
-            f"{other.get('Status')}/{other.get('ExecutionStatus')}); nothing was changed. Wait for it to finish and "
-            "deploy again; if no deployment is running, it was interrupted: recover the stack to discard its change set."
-        )
-
     def _wait_for_stack(
         self, stack_name: str, started: float, environment: str, seen: set[str], *, expect_failure_ok: bool = False
     ) -> str:
@@ -475,35 +357,17 @@ class StackDeployer:
             )
 
     def _events(self, stack_name: str) -> list[dict[str, Any]]:
-        try:
-            return self._cf.describe_stack_events(StackName=stack_name)["StackEvents"]
-        except ClientError:
-            return []  # a deleted stack has no events to show
+        return stack_events(self._cf, stack_name)
 
     def _event_ids(self, stack_name: str) -> list[str]:
         return [e["EventId"] for e in self._events(stack_name)]
 
     def _report_new_events(self, stack_name: str, seen: set[str]) -> None:
         for event in reversed(self._events(stack_name)):  # the API lists the newest first
-            if event["EventId"] in seen:
-                continue
-            seen.add(event["EventId"])
-            reason = f"  {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
-            self._report(
-                f"  {event['Timestamp']:%H:%M:%S} {event['ResourceStatus']:<20} "
-                f"{event['LogicalResourceId']} [{event.get('ResourceType', '')}]{reason}"
-            )
+            if event["EventId"] not in seen:
+                seen.add(event["EventId"])
+                self._report(event_line(event))
 
     def _first_failure(self, stack_name: str) -> str:
         """The root cause of the latest operation: its oldest failed resource event."""
-        failures: list[dict[str, Any]] = []
-        for event in self._events(stack_name):  # newest first, back to the operation's start
-            if event.get("ResourceStatus", "").endswith("_FAILED"):
-                failures.append(event)
-            if event["LogicalResourceId"] == stack_name and event.get("ResourceStatus") in OPERATION_STARTS:
-                break
-        resources = [e for e in failures if e["LogicalResourceId"] != stack_name] or failures
-        if not resources:
-            return "no failed resource reported"
-        cause = resources[-1]
-        return f"{cause['LogicalResourceId']}: {cause.get('ResourceStatusReason') or 'no reason given'}"
+        return first_failure(self._events(stack_name), stack_name)
