@@ -123,8 +123,11 @@ def test_gap_rollback_a_failed_update_restores_the_table(endpoint: Endpoint) -> 
         keys.format("digest_date", "item_id"), keys.format("item_id", "digest_date"))
     assert endpoint.run("UPDATE", replacing) == "UPDATE_ROLLBACK_COMPLETE"
     failed = [e for e in endpoint.events() if e[1] == "UPDATE_FAILED"]
-    assert failed == [("DigestTable", "UPDATE_FAILED", "CloudFormation cannot update a stack when a custom-named "
-                       f"resource requires replacing. Rename {TABLE} and update the stack again.")]
+    reason = (
+        "CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+        f"Rename {TABLE} and update the stack again."
+    )
+    assert failed == [("DigestTable", "UPDATE_FAILED", reason)]
     assert endpoint.tags()["ManagedBy"] == "CloudFormation"
     assert endpoint.ddb.scan(TableName=TABLE)["Count"] == 1
     assert endpoint.stack()["Outputs"]

@@ -21,7 +21,15 @@ from src.database.connection import Target
 from src.database.errors import TableNotFoundError
 from src.database.stack import StackDeployer
 from src.database.template import ExpectedTable, Template, expected_table, load_template
-from src.database.verify import EMULATOR_GAPS, MISMATCH, OK, UNSUPPORTED, Check, all_passed, verify_table
+from src.database.verify import (
+    EMULATOR_GAPS,
+    MISMATCH,
+    OK,
+    UNSUPPORTED,
+    Check,
+    all_passed,
+    verify_table,
+)
 from tests.support.tables import create_digest_table
 
 TABLE = "VibeDigest-dev"
