@@ -19,12 +19,12 @@ from botocore.client import BaseClient
 from src.database.connection import Target
 from src.database.errors import DeploymentError
 from src.database.stack import DeployResult, StackDeployer
-from src.database.template import DEFAULT_TEMPLATE, Template, load_template
+from src.database.template import Template, load_template
+from tests.support.template_variants import failing_update, rejected_name, swapped_keys, with_tag
 
 STACK = "vibedigest-dev"
 TABLE = "VibeDigest-dev"
 TAGS = {"Project": "VibeDigest", "Environment": "dev"}
-NAME_LINE = '      TableName: !Sub "VibeDigest-${Environment}"\n'
 
 
 @dataclass
@@ -84,37 +84,6 @@ def template() -> Template:
     return load_template()
 
 
-def variant(tmp_path: Path, name: str, old: str, new: str) -> Template:
-    """The shipped template with ``old`` replaced by ``new`` (which must occur)."""
-    body = DEFAULT_TEMPLATE.read_text(encoding="utf-8")
-    assert old in body
-    path = tmp_path / f"{name}.yml"
-    path.write_text(body.replace(old, new), encoding="utf-8")
-    return load_template(path)
-
-
-def rejected_name(tmp_path: Path) -> Template:
-    """A lint-clean template whose table name DynamoDB rejects (a space and a '!')."""
-    return variant(tmp_path, "rejected", NAME_LINE, '      TableName: !Sub "VibeDigest ${Environment}!"\n')
-
-
-def failing_update(tmp_path: Path) -> Template:
-    """A tag change on the table plus a second table DynamoDB rejects: the update must fail as a whole."""
-    body = DEFAULT_TEMPLATE.read_text(encoding="utf-8")
-    table = body[body.index("  DigestTable:\n") : body.index("\nOutputs:")]
-    broken = table.replace("  DigestTable:", "  BrokenTable:").replace(NAME_LINE, '      TableName: "no way!"\n')
-    tagged = body.replace("Value: CloudFormation", "Value: changed-by-the-failed-update")
-    path = tmp_path / "failing-update.yml"
-    path.write_text(tagged.replace("\nOutputs:", "\n" + broken + "\nOutputs:"), encoding="utf-8")
-    return load_template(path)
-
-
-def swapped_keys(tmp_path: Path) -> Template:
-    """The template with partition and sort key swapped: CloudFormation would need a new table."""
-    keys = "- AttributeName: {}\n          KeyType: HASH\n        - AttributeName: {}\n          KeyType: RANGE"
-    return variant(tmp_path, "swapped", keys.format("digest_date", "item_id"), keys.format("item_id", "digest_date"))
-
-
 def test_create_through_a_change_set_has_outputs_exports_and_resource_events(life: Lifecycle, template: Template) -> None:
     """The stack created through a change set has its outputs and exports; the table's events are reported."""
     result = life.deploy(template)
@@ -170,7 +139,7 @@ def test_failed_update_rolls_back_leaving_table_tags_and_items(life: Lifecycle, 
 def test_an_update_applies_tags_to_the_table(life: Lifecycle, template: Template, tmp_path: Path) -> None:
     """A tag changed by an update reaches the table (moto alone leaves it unchanged)."""
     life.deploy(template)
-    life.deploy(variant(tmp_path, "owner", "Value: CloudFormation", "Value: CloudFormation\n        - Key: Owner\n          Value: digest-team"))
+    life.deploy(with_tag(tmp_path, "Owner", "digest-team"))
     assert life.tags()["Owner"] == "digest-team"
 
 
