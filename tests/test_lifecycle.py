@@ -20,7 +20,12 @@ from src.database.connection import Target
 from src.database.errors import DeploymentError
 from src.database.stack import DeployResult, StackDeployer
 from src.database.template import Template, load_template
-from tests.support.template_variants import failing_update, rejected_name, swapped_keys, with_tag
+from tests.support.template_variants import (
+    failing_update,
+    rejected_name,
+    swapped_keys,
+    with_tag,
+)
 
 STACK = "vibedigest-dev"
 TABLE = "VibeDigest-dev"
