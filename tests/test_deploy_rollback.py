@@ -367,3 +367,24 @@ def test_gives_up_when_the_change_set_stays_pending(scripted: Scripted, template
     with pytest.raises(DeploymentError, match=f"Gave up after 15 s: creating the change set for {STACK}"):
         scripted.deploy(template, timeout=15)
     scripted.done()
+
+
+def test_one_deadline_covers_every_wait_of_the_deploy(scripted: Scripted, template: Template) -> None:
+    """Time spent waiting for the change set counts against the same deadline as the stack wait:
+    10 s pending, then the stack is in progress; with --timeout 15 the deploy gives up at the
+    stack's first overdue poll, not 15 s after the change set was ready."""
+    scripted.clock.step = 10.0
+    describe_missing(scripted.cf)
+    no_change_sets(scripted.cf)
+    no_table(scripted.ddb)
+    change_set(scripted.cf, ["CREATE_PENDING", "CREATE_COMPLETE"], change_set_type="CREATE")
+    no_change_sets(scripted.cf)
+    events(scripted.cf, [])
+    execute(scripted.cf)
+    for _ in range(2):
+        events(scripted.cf, [])
+        describe(scripted.cf, "CREATE_IN_PROGRESS")
+    with pytest.raises(DeploymentError, match=f"Gave up after 15 s: stack {STACK} is still CREATE_IN_PROGRESS"):
+        scripted.deploy(template, timeout=15)
+    assert scripted.clock.now == 20.0  # one sleep for the change set, one for the stack
+    scripted.done()

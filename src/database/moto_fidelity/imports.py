@@ -49,7 +49,7 @@ def _validate_request(original: Original, response: Any) -> Any:
         raise ValidationError(message="ResourcesToImport must be specified for an IMPORT change set")
     template = Stack.parse_template(response._get_param("TemplateBody") or "{}")
     resources = template.get("Resources") or {}
-    stack = stack_named(backend, response._get_param("StackName"))
+    stack: Any = stack_named(backend, response._get_param("StackName"))
     live = stack is not None and stack.status != "REVIEW_IN_PROGRESS"
     old_outputs = stack.template_dict.get("Outputs") if live else None
     if (template.get("Outputs") or None) != (old_outputs or None):
@@ -112,7 +112,7 @@ def _adopt(backend: Any, change_set: Any, operation: Operation) -> None:
         logical_id, resource_type = item["LogicalResourceId"], item["ResourceType"]
         operation.begin(logical_id, resource_type, "IMPORT")
         operation.failure = (logical_id, resource_type, "IMPORT")
-        table = tables.get_table(item["ResourceIdentifier"][IDENTIFIERS[resource_type]])
+        table: Any = tables.get_table(item["ResourceIdentifier"][IDENTIFIERS[resource_type]])
         table.cf_resource_type, table.logical_resource_id = resource_type, logical_id
         resource_map._parsed_resources[logical_id] = table
         operation.failure = None
