@@ -1137,6 +1137,10 @@ def test_table_active_status(local_target: Target) -> None:
 
     polled = local_target.client("dynamodb")
     stubber = Stubber(polled)
+    stubber.add_client_error(  # before creating the stack, the deploy looks for a retained table to adopt
+        "describe_table", "ResourceNotFoundException", "Requested resource not found",
+        expected_params={"TableName": "VibeDigest-staging"},
+    )
     for status in ("CREATING", "CREATING", "ACTIVE"):
         stubber.add_response(
             "describe_table",
