@@ -1,5 +1,7 @@
-"""The deploy's steps between creating a change set and its final status (a mixin of ``StackDeployer``).
+"""The deploy's steps around a change set, and the command's deadline (a mixin of ``StackDeployer``).
 
+- ``_operation``/``_origin``: one deadline per public command, shared by every wait.
+- ``_recover_interrupted``: an empty REVIEW_IN_PROGRESS stack or leftover change sets.
 - ``_adopt``: import a retained table into the new stack (``adoption``), before the update.
 - ``_review``: report the change set, then refuse it (discarding it) when another
   deploy of the stack goes first or it would replace the table (``change_review``).
@@ -9,11 +11,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from botocore.exceptions import ClientError
 
-from .adoption import check_adoptable, existing_table, import_template, resources_to_import
+from .adoption import (
+    check_adoptable,
+    existing_table,
+    import_template,
+    resources_to_import,
+)
 from .change_review import ChangeSummary, competing, replacement_refusal, summarize
 from .errors import AWS_CALL_ERRORS, DeploymentError, error_code, translate
 from .stack_reading import change_sets
@@ -25,6 +33,8 @@ class DeploySteps:
 
     if TYPE_CHECKING:
         _cf: Any
+        _clock: Callable[[], float]
+        _op_started: float | None
         _ddb: Any
         _report: Callable[[str], None]
 
@@ -36,10 +46,25 @@ class DeploySteps:
         def _call(self, operation: str, **params: Any) -> dict[str, Any]: ...
         def _event_ids(self, stack_name: str) -> list[str]: ...
         def delete(self, stack_name: str) -> None: ...
-        def _origin(self) -> float: ...
         def _wait_for_stack(
             self, stack_name: str, started: float, environment: str, seen: set[str], *, expect_failure_ok: bool = False
         ) -> str: ...
+
+    @contextmanager
+    def _operation(self) -> Iterator[None]:
+        """Start the deadline of a public operation; a nested one (recover -> delete) keeps the outer."""
+        if self._op_started is not None:
+            yield
+            return
+        self._op_started = self._clock()
+        try:
+            yield
+        finally:
+            self._op_started = None
+
+    def _origin(self) -> float:
+        """When the running operation began (now, outside one)."""
+        return self._op_started if self._op_started is not None else self._clock()
 
     def _recover_interrupted(self, stack_name: str, status: str) -> str | None:
         """Clean up after an interrupted deploy: an empty REVIEW_IN_PROGRESS stack or its change sets."""

@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -153,14 +152,7 @@ class StackDeployer(DeploySteps):
         stack = self._describe_stack(stack_name)
         if stack is None:
             return None
-        return StackDescription(
-            stack_name=stack_name,
-            status=stack["StackStatus"],
-            status_reason=stack.get("StackStatusReason", ""),
-            events=self._events(stack_name)[:events],
-            outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []},
-            exports=exports_of(self._cf, stack["StackId"]),
-        )
+        return StackDescription.of(stack, self._events(stack_name)[:events], exports_of(self._cf, stack["StackId"]))
 
     def recover(self, stack_name: str, environment: str) -> str:
         """Bring a failed stack back to a deployable state; return what was done."""
@@ -214,22 +206,6 @@ class StackDeployer(DeploySteps):
         return self._first_failure(stack_name)
 
     # -- private helpers ------------------------------------------------------------
-
-    @contextmanager
-    def _operation(self) -> Iterator[None]:
-        """Start the deadline of a public operation; a nested one (recover -> delete) keeps the outer."""
-        if self._op_started is not None:
-            yield
-            return
-        self._op_started = self._clock()
-        try:
-            yield
-        finally:
-            self._op_started = None
-
-    def _origin(self) -> float:
-        """When the running operation began (now, outside one)."""
-        return self._op_started if self._op_started is not None else self._clock()
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         method = getattr(self._cf, xform_name(operation))

@@ -30,6 +30,18 @@ class StackDescription:
     outputs: dict[str, str]
     exports: dict[str, str]
 
+    @classmethod
+    def of(cls, stack: dict[str, Any], events: list[dict[str, Any]], exports: dict[str, str]) -> StackDescription:
+        """From DescribeStacks' stack, its events (newest first) and its exports."""
+        return cls(
+            stack_name=stack["StackName"],
+            status=stack["StackStatus"],
+            status_reason=stack.get("StackStatusReason", ""),
+            events=events,
+            outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []},
+            exports=exports,
+        )
+
 
 def stack_events(cloudformation: BaseClient, stack_name: str) -> list[dict[str, Any]]:
     """The stack's events, newest first ([] for a stack that no longer exists)."""
