@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.server import ThreadedMotoServer  # the public path (moto.server), as moto documents it
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
