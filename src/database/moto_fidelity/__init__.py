@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import threading
 
-from moto.server import ThreadedMotoServer  # the public path (moto.server), as moto documents it
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
     create_backend_app,
+)
+from moto.server import (
+    ThreadedMotoServer,  # the public path (moto.server), as moto documents it
 )
 from werkzeug.serving import make_server
 
