@@ -50,16 +50,19 @@ class Operation:
     failure: tuple[str, str, str] | None = None  # logical id, resource type, verb
 
     def event(self, logical_id: str, resource_type: str, status: str, physical_id: str = "", reason: str | None = None) -> None:
+        """Record one resource event on the stack."""
         self.stack.events.append(
             Event(self.stack.stack_id, self.stack.name, logical_id, physical_id, resource_type, status, reason, None)
         )
 
     def begin(self, logical_id: str, resource_type: str, verb: str) -> None:
+        """Record ``<verb>_IN_PROGRESS`` for the resource, once per operation."""
         if (logical_id, verb) not in self.begun:  # moto retries failed updates: one event each
             self.begun.add((logical_id, verb))
             self.event(logical_id, resource_type, f"{verb}_IN_PROGRESS")
 
     def complete(self, logical_id: str, resource_type: str, verb: str, physical_id: str) -> None:
+        """Record ``<verb>_COMPLETE`` for the resource."""
         self.event(logical_id, resource_type, f"{verb}_COMPLETE", physical_id)
 
 
@@ -233,6 +236,7 @@ class _Snapshot:
         ]
 
     def restore(self) -> None:
+        """Put the stack, its resource map and its tables back as they were."""
         stack = self._stack
         stack.template, stack.template_dict, stack.parameters, stack.output_map = self._stack_state
         for name, value in self._map_state.items():
