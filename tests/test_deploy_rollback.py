@@ -1,26 +1,23 @@
-"""Failed deployments, recovery, real CloudFormation's empty change set, refusals and timeouts.
+"""The states the embedded endpoint cannot reach, scripted with ``botocore.stub.Stubber``.
 
-moto cannot produce any of these states: it executes change sets synchronously, never
-fails a resource (``CREATE_FAILED``), never rolls back (``ROLLBACK_COMPLETE``,
-``UPDATE_ROLLBACK_COMPLETE``, ``UPDATE_ROLLBACK_FAILED``), answers an empty change set
-with an error instead of a FAILED change set, and has no resource-level events. So
-each test scripts real CloudFormation's answers with ``botocore.stub.Stubber`` on a
-real cloudformation client (the request parameters are still validated against the
-API model) and checks the deployer's calls, messages and result.
-
-The data side of a failed update cannot be shown on moto either (it cannot fail an
-update); what can be tested is: the table keeps ``DeletionPolicy``/``UpdateReplacePolicy``
-``Retain`` (tests/test_template.py), items survive a no-op and a real update on moto
-(tests/test_stack.py), and a rolled-back update is reported with "the previous version
-is still in place" and without a recovery command (below).
+The fidelity layer makes the embedded endpoint fail, roll back, report resource
+events, create FAILED empty change sets and compute outputs, so those paths are
+tested over real HTTP (tests/test_lifecycle.py). What stays here needs states that
+only time or a failing rollback produce, which the synchronous emulator never shows:
+``UPDATE_ROLLBACK_FAILED`` (refused by deploy, continued by recover), ``DELETE_FAILED``,
+a stack busy with another operation (``*_IN_PROGRESS``), a table still ``CREATING``,
+a change set that stays pending or fails for another reason, and the deadline. Each
+test scripts real CloudFormation's answers on a real client (the request parameters
+are still validated against the API model) and checks the deployer's calls.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -41,7 +38,7 @@ EMPTY_CHANGE_SET_REASON = (
 )
 CREATE_FAILURE = "Resource of type 'AWS::DynamoDB::Table' with identifier 'VibeDigest-dev' already exists."
 UPDATE_FAILURE = "Resource handler returned message: \"Subscriber limit exceeded: Only 10 tables can be created.\""
-T0 = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.UTC)
 _event_ids = itertools.count(1)
 
 
@@ -194,54 +191,30 @@ def change_set(stubber: Stubber, statuses: list[str], *, change_set_type: str, a
         stubber.add_response("describe_change_set", answer, {"StackName": STACK, "ChangeSetName": CHANGE_SET_ID})
 
 
+def no_change_sets(stubber: Stubber) -> None:
+    """Script ListChangeSets: no other deployment holds a change set of the stack."""
+    stubber.add_response("list_change_sets", {"Summaries": []}, {"StackName": STACK})
+
+
+def no_table(stubber: Stubber) -> None:
+    """Script DescribeTable for a table that does not exist (nothing retained to adopt)."""
+    stubber.add_client_error("describe_table", service_error_code="ResourceNotFoundException",
+                             service_message="Requested resource not found", http_status_code=400,
+                             expected_params={"TableName": TABLE})
+
+
 def execute(stubber: Stubber) -> None:
     """Script ExecuteChangeSet of the scripted change set."""
     stubber.add_response("execute_change_set", {}, {"StackName": STACK, "ChangeSetName": CHANGE_SET_ID})
 
 
-def failed_create_events() -> list[dict[str, Any]]:
-    """A create through a change set that failed on the table and rolled back, newest first."""
-    return [
-        event(STACK, "ROLLBACK_COMPLETE", minute=5),
-        event("DigestTable", "DELETE_COMPLETE", minute=4),
-        event(STACK, "ROLLBACK_IN_PROGRESS",
-              "The following resource(s) failed to create: [DigestTable]. Rollback requested by user.", minute=3),
-        event("DigestTable", "CREATE_FAILED", CREATE_FAILURE, minute=2),
-        event("DigestTable", "CREATE_IN_PROGRESS", minute=1),
-        event(STACK, "CREATE_IN_PROGRESS", "User Initiated", minute=1),
-        event(STACK, "REVIEW_IN_PROGRESS", "User Initiated", minute=0),
-    ]
 
 
 # -- a stack left failed by an earlier deployment ------------------------------------------
 
 
-def test_deploy_refuses_a_rollback_complete_stack(scripted: Scripted, template: Template) -> None:
-    """ROLLBACK_COMPLETE cannot be updated: deploy names the failed resource, its reason and the fix."""
-    describe(scripted.cf, "ROLLBACK_COMPLETE")
-    events(scripted.cf, failed_create_events())
-    with pytest.raises(DeploymentError) as caught:
-        scripted.deploy(template)
-    message = str(caught.value)
-    assert f"Stack {STACK} is ROLLBACK_COMPLETE" in message
-    assert f"DigestTable: {CREATE_FAILURE}" in message
-    assert message.endswith(RECOVER)
-    assert isinstance(caught.value, StackNeedsRecoveryError)
-    scripted.done()  # no change set was created
 
 
-def test_recover_deletes_a_rollback_complete_stack(scripted: Scripted) -> None:
-    """recover deletes the stack (DeleteStack), polls until DescribeStacks says it does not exist."""
-    describe(scripted.cf, "ROLLBACK_COMPLETE")  # recover's look
-    describe(scripted.cf, "ROLLBACK_COMPLETE")  # delete's look
-    scripted.cf.add_response("delete_stack", {}, {"StackName": STACK})
-    describe(scripted.cf, "DELETE_IN_PROGRESS")
-    describe_missing(scripted.cf)
-    message = scripted.deployer().recover(STACK, "dev")
-    assert message == f"Deleted {STACK}. Deploy again with: python -m src.database deploy --env dev"
-    assert f"Stack {STACK} deleted." in scripted.lines
-    assert len(scripted.clock.sleeps) == 1
-    scripted.done()
 
 
 def test_recover_reports_a_failed_delete(scripted: Scripted) -> None:
@@ -303,71 +276,18 @@ def test_deploy_refuses_an_update_rollback_failed_stack(scripted: Scripted, temp
 # -- a deployment failing while we wait -------------------------------------------------
 
 
-def test_create_ending_rollback_complete_raises_with_reason_and_recover_command(
-    scripted: Scripted, template: Template
-) -> None:
-    """A create that fails on the table ends ROLLBACK_COMPLETE: the CREATE_FAILED reason is
-    reported while waiting and named in the error, with the recover command."""
-    history = failed_create_events()
-    describe_missing(scripted.cf)
-    change_set(scripted.cf, ["CREATE_COMPLETE"], change_set_type="CREATE")
-    events(scripted.cf, history[-1:])  # REVIEW_IN_PROGRESS: seen before executing
-    execute(scripted.cf)
-    events(scripted.cf, history[-3:])
-    describe(scripted.cf, "CREATE_IN_PROGRESS")
-    events(scripted.cf, history)
-    describe(scripted.cf, "ROLLBACK_COMPLETE")
-    events(scripted.cf, history)  # the failure lookup
-    with pytest.raises(DeploymentError) as caught:
-        scripted.deploy(template)
-    message = str(caught.value)
-    assert message.startswith(f"Stack {STACK} ended ROLLBACK_COMPLETE: DigestTable: {CREATE_FAILURE}")
-    assert message.endswith(RECOVER)
-    assert isinstance(caught.value, StackNeedsRecoveryError)
-    assert any("CREATE_FAILED" in line and CREATE_FAILURE in line for line in scripted.lines)
-    assert not any("REVIEW_IN_PROGRESS" in line for line in scripted.lines)  # seen before executing
-    scripted.done()  # the table was never waited for
 
 
-def test_failed_update_rolls_back_and_keeps_the_previous_version(scripted: Scripted, template: Template) -> None:
-    """An update that fails ends UPDATE_ROLLBACK_COMPLETE: an error naming the failed resource of this
-    update only (not an older failure), saying the previous version is in place; no recover needed."""
-    older = [
-        event(STACK, "UPDATE_ROLLBACK_COMPLETE", minute=2),
-        event("DigestTable", "UPDATE_FAILED", "an older, unrelated failure", minute=1),
-        event(STACK, "UPDATE_IN_PROGRESS", "User Initiated", minute=0),
-    ]
-    this_update = [
-        event(STACK, "UPDATE_ROLLBACK_COMPLETE", minute=14),
-        event(STACK, "UPDATE_ROLLBACK_IN_PROGRESS", "The following resource(s) failed to update: [DigestTable].",
-              minute=13),
-        event("DigestTable", "UPDATE_FAILED", UPDATE_FAILURE, minute=12),
-        event("DigestTable", "UPDATE_IN_PROGRESS", minute=11),
-        event(STACK, "UPDATE_IN_PROGRESS", "User Initiated", minute=10),
-    ]
-    describe(scripted.cf, "UPDATE_COMPLETE")
-    change_set(scripted.cf, ["CREATE_COMPLETE"], change_set_type="UPDATE", action="Modify")
-    events(scripted.cf, older)
-    execute(scripted.cf)
-    events(scripted.cf, this_update + older)
-    describe(scripted.cf, "UPDATE_ROLLBACK_COMPLETE")
-    events(scripted.cf, this_update + older)
-    with pytest.raises(DeploymentError) as caught:
-        scripted.deploy(template)
-    message = str(caught.value)
-    assert f"ended UPDATE_ROLLBACK_COMPLETE: DigestTable: {UPDATE_FAILURE}" in message
-    assert "older, unrelated" not in message
-    assert "The previous version is still in place" in message
-    assert "recover" not in message
-    assert "  Modify  DigestTable [AWS::DynamoDB::Table] (replacement: False)" in scripted.lines
-    scripted.done()
 
 
 def test_successful_create_collects_outputs_and_waits_for_the_table(scripted: Scripted, template: Template) -> None:
-    """What moto cannot show: real stacks have outputs, and a table may still be CREATING."""
+    """What the embedded endpoint cannot show: a change set still pending and a table still CREATING."""
     outputs = {"TableName": TABLE, "TableArn": f"arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}"}
     describe_missing(scripted.cf)
+    no_change_sets(scripted.cf)
+    no_table(scripted.ddb)
     change_set(scripted.cf, ["CREATE_PENDING", "CREATE_COMPLETE"], change_set_type="CREATE")
+    no_change_sets(scripted.cf)
     events(scripted.cf, [])
     execute(scripted.cf)
     events(scripted.cf, [event(STACK, "CREATE_COMPLETE", minute=2)])
@@ -385,31 +305,16 @@ def test_successful_create_collects_outputs_and_waits_for_the_table(scripted: Sc
     scripted.done()
 
 
-# -- real CloudFormation's empty change set ------------------------------------------------
+# -- a change set that fails ----------------------------------------------------------------
 
 
-def test_empty_change_set_is_a_noop_and_is_deleted(scripted: Scripted, template: Template) -> None:
-    """Real CloudFormation creates the change set, then marks it FAILED with "didn't contain changes":
-    that is success with nothing to do, and the leftover change set is deleted. The stack's outputs
-    are still returned, so verification after a no-op deploy compares them too."""
-    outputs = {"TableName": TABLE, "TableArn": f"arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}"}
-    describe(scripted.cf, "UPDATE_COMPLETE")
-    change_set(scripted.cf, ["CREATE_PENDING", "FAILED"], change_set_type="UPDATE", reason=EMPTY_CHANGE_SET_REASON)
-    scripted.cf.add_response("delete_change_set", {}, {"StackName": STACK, "ChangeSetName": CHANGE_SET_ID})
-    describe(scripted.cf, "UPDATE_COMPLETE", outputs)
-    result = scripted.deploy(template)
-    assert result.executed is False
-    assert result.changes == []
-    assert result.status == "UPDATE_COMPLETE"
-    assert result.outputs == outputs
-    assert "No changes: the stack already matches the template." in scripted.lines
-    scripted.done()
 
 
 def test_change_set_failing_for_another_reason_raises(scripted: Scripted, template: Template) -> None:
     """A FAILED change set with any other reason is an error carrying CloudFormation's reason."""
     reason = "Parameter values specified for a template which does not require them."
     describe(scripted.cf, "UPDATE_COMPLETE")
+    no_change_sets(scripted.cf)
     change_set(scripted.cf, ["FAILED"], change_set_type="UPDATE", reason=reason)
     with pytest.raises(DeploymentError, match=f"The change set for {STACK} failed: {reason}"):
         scripted.deploy(template)
@@ -438,7 +343,10 @@ def test_gives_up_when_the_stack_stays_in_progress(scripted: Scripted, template:
     passes the timeout; CloudFormation is told nothing, the user is told how to follow up."""
     scripted.clock.step = 10.0  # each poll's sleep moves the clock 10 s: polls at 0, 10 and 20 s
     describe_missing(scripted.cf)
+    no_change_sets(scripted.cf)
+    no_table(scripted.ddb)
     change_set(scripted.cf, ["CREATE_COMPLETE"], change_set_type="CREATE")
+    no_change_sets(scripted.cf)
     events(scripted.cf, [])
     execute(scripted.cf)
     for _ in range(3):
@@ -457,7 +365,30 @@ def test_gives_up_when_the_change_set_stays_pending(scripted: Scripted, template
     """The same deadline covers change set creation, so a stuck change set cannot hang the deploy."""
     scripted.clock.step = 10.0
     describe_missing(scripted.cf)
+    no_change_sets(scripted.cf)
+    no_table(scripted.ddb)
     change_set(scripted.cf, ["CREATE_PENDING"] * 3, change_set_type="CREATE")
     with pytest.raises(DeploymentError, match=f"Gave up after 15 s: creating the change set for {STACK}"):
         scripted.deploy(template, timeout=15)
+    scripted.done()
+
+
+def test_one_deadline_covers_every_wait_of_the_deploy(scripted: Scripted, template: Template) -> None:
+    """Time spent waiting for the change set counts against the same deadline as the stack wait:
+    10 s pending, then the stack is in progress; with --timeout 15 the deploy gives up at the
+    stack's first overdue poll, not 15 s after the change set was ready."""
+    scripted.clock.step = 10.0
+    describe_missing(scripted.cf)
+    no_change_sets(scripted.cf)
+    no_table(scripted.ddb)
+    change_set(scripted.cf, ["CREATE_PENDING", "CREATE_COMPLETE"], change_set_type="CREATE")
+    no_change_sets(scripted.cf)
+    events(scripted.cf, [])
+    execute(scripted.cf)
+    for _ in range(2):
+        events(scripted.cf, [])
+        describe(scripted.cf, "CREATE_IN_PROGRESS")
+    with pytest.raises(DeploymentError, match=f"Gave up after 15 s: stack {STACK} is still CREATE_IN_PROGRESS"):
+        scripted.deploy(template, timeout=15)
+    assert scripted.clock.now == 20.0  # one sleep for the change set, one for the stack
     scripted.done()

@@ -5,10 +5,9 @@ the table retained, and recover on a missing stack. moto executes change sets
 synchronously, so nothing here should ever need to wait: ``sleep`` is a recorder that
 fails the test if polling ever sleeps more than a few times.
 
-moto gaps (tested elsewhere with Stubber or the template): no resource-level stack
-events (only the stack's own), no outputs for change-set stacks, no rollbacks, and a
-stack update does not modify the table itself (``AWS::DynamoDB::Table`` has no update
-handler in moto), so an update is observed through the stack's template and status.
+The embedded endpoint's fidelity layer gives resource events, outputs, rollbacks and
+in-place table updates; the paths that need them are in tests/test_lifecycle.py, and
+the states it cannot reach (slow or stuck operations) in tests/test_deploy_rollback.py.
 """
 
 from __future__ import annotations

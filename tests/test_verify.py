@@ -1,11 +1,11 @@
 """``verify_table``: the live table against the template, one named check at a time.
 
-On moto (``local_target``, over HTTP) every check the emulator can show is ``ok`` and the
-three it cannot (PITR and SSE from a template, stack outputs of a change-set stack) are
-``unsupported`` -- but only when the caller says the backend is moto. Told nothing
-(``emulator=None``), the same table shows PITR and SSE as MISMATCH: verification never
-reports ``ok`` for what the backend did not do. The all-ok case of real AWS is scripted
-with ``botocore.stub.Stubber``.
+On the embedded endpoint (``local_target``, over HTTP, with its fidelity layer) a
+deployed stack passes all ten checks, point-in-time recovery, encryption and the
+stack outputs included. A table that lacks them (made without the template) shows
+them as MISMATCH: verification never reports ``ok`` for what the backend did not do.
+An emulator's declared gap (``EMULATOR_GAPS``) is reported as "not supported", never
+as passed. The all-ok case of real AWS is scripted with ``botocore.stub.Stubber``.
 """
 
 from __future__ import annotations
@@ -21,11 +21,19 @@ from src.database.target import Target
 from src.database.errors import TableNotFoundError
 from src.database.stack import StackDeployer
 from src.database.template import ExpectedTable, Template, expected_table, load_template
-from src.database.verify import MISMATCH, OK, UNSUPPORTED, Check, all_passed, verify_table
+from src.database.verify import (
+    EMULATOR_GAPS,
+    MISMATCH,
+    OK,
+    UNSUPPORTED,
+    Check,
+    all_passed,
+    verify_table,
+)
+from tests.support.tables import create_digest_table
 
 TABLE = "VibeDigest-dev"
 ARN = f"arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}"
-MOTO_GAPS = {"point-in-time recovery", "encryption", "outputs"}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +56,7 @@ def dynamodb(local_target: Target) -> BaseClient:
 
 @pytest.fixture
 def deployed(local_target: Target, template: Template) -> tuple[BaseClient, dict[str, str]]:
-    """The dev stack deployed on moto; returns the dynamodb client and the stack outputs (empty on moto)."""
+    """The dev stack deployed on the embedded endpoint; returns the dynamodb client and the stack outputs."""
     session = local_target.session()
     dynamodb = local_target.client("dynamodb", session)
     deployer = StackDeployer(local_target.client("cloudformation", session), dynamodb, report=lambda _: None)
@@ -65,29 +73,24 @@ def by_name(checks: list[Check]) -> dict[str, Check]:
     return indexed
 
 
-def test_deployed_table_on_moto_is_ok_except_moto_gaps(
+def test_deployed_table_on_the_embedded_endpoint_passes_every_check(
     deployed: tuple[BaseClient, dict[str, str]], expected: ExpectedTable
 ) -> None:
-    """After a deploy on moto every check is ok, except PITR/SSE/outputs which are unsupported."""
+    """After a deploy every check is ok: PITR, SSE and the outputs are applied and computed."""
     dynamodb, outputs = deployed
     checks = by_name(verify_table(dynamodb, expected, stack_outputs=outputs, emulator="moto"))
-    assert {name for name, check in checks.items() if check.status == UNSUPPORTED} == MOTO_GAPS
     assert {name for name, check in checks.items() if check.status == OK} == {
         "table name", "status", "key schema", "attribute types", "billing mode", "tags", "deletion protection",
+        "point-in-time recovery", "encryption", "outputs",
     }
     assert all_passed(list(checks.values())) is True
-    assert "moto ignores PointInTimeRecoverySpecification" in checks["point-in-time recovery"].detail
-    assert str(checks["encryption"]).startswith("encryption")
-    assert "not supported by this endpoint" in str(checks["encryption"])
+    assert str(checks["encryption"]) == f"{'encryption':<24} ok: True"
 
 
-def test_same_table_without_emulator_shows_pitr_and_sse_as_mismatch(
-    deployed: tuple[BaseClient, dict[str, str]], expected: ExpectedTable
-) -> None:
-    """Not told it is moto, verification reports what the table really has: no PITR, no SSE
-    description, and no outputs -- as MISMATCH, so all_passed is False."""
-    dynamodb, outputs = deployed
-    checks = by_name(verify_table(dynamodb, expected, stack_outputs=outputs, emulator=None))
+def test_a_table_without_pitr_sse_or_outputs_is_a_mismatch(dynamodb: BaseClient, expected: ExpectedTable) -> None:
+    """A table made without the template (no PITR, no SSE) and a stack without outputs: MISMATCH each."""
+    create_digest_table(dynamodb, TABLE)
+    checks = by_name(verify_table(dynamodb, expected, stack_outputs={}, emulator="moto"))
     assert checks["point-in-time recovery"].status == MISMATCH
     assert checks["point-in-time recovery"].detail == "expected True, found False"
     assert checks["encryption"].status == MISMATCH
@@ -95,6 +98,18 @@ def test_same_table_without_emulator_shows_pitr_and_sse_as_mismatch(
     assert not any(check.status == UNSUPPORTED for check in checks.values())
     assert all_passed(list(checks.values())) is False
     assert "MISMATCH: expected True, found False" in str(checks["encryption"])
+
+
+def test_an_emulator_gap_is_reported_as_not_supported_never_as_ok(
+    dynamodb: BaseClient, expected: ExpectedTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check an emulator declares it cannot show says so, whatever the table has."""
+    monkeypatch.setitem(EMULATOR_GAPS, "some-emulator", {"encryption": "it cannot show SSE"})
+    create_digest_table(dynamodb, TABLE)
+    checks = by_name(verify_table(dynamodb, expected, emulator="some-emulator"))
+    assert checks["encryption"].status == UNSUPPORTED
+    assert "not supported by this endpoint: it cannot show SSE" in str(checks["encryption"])
+    assert checks["point-in-time recovery"].status == MISMATCH
 
 
 def test_outputs_check_is_skipped_without_stack_outputs(

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Iterator
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -130,3 +131,17 @@ def call_aws(client: BaseClient, operation: str, *, table: str | None = None, **
     if retries:
         logger.info("%s on %s succeeded after %d retries", operation, subject, retries)
     return response
+
+
+def paginate_aws(client: BaseClient, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+    """Yield every entry of ``key`` across the pages of ``operation``, each page through ``call_aws``.
+
+    For CloudFormation's ``NextToken`` pagination (``ListChangeSets``, ``ListExports``).
+    """
+    while True:
+        page = call_aws(client, operation, **params)
+        yield from page.get(key, [])
+        token = page.get("NextToken")
+        if not token:
+            return
+        params = {**params, "NextToken": token}

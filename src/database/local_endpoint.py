@@ -1,10 +1,9 @@
 """The embedded local endpoint: moto's server run in-process on 127.0.0.1.
 
 It serves DynamoDB and CloudFormation over real HTTP with no AWS account and no
-Docker. State lives in this process and vanishes when it stops. Known gaps versus
-AWS (documented in the README): moto does not apply point-in-time recovery or SSE
-from a template, does not compute stack outputs/exports for change sets, and never
-fails a stack create into ``ROLLBACK_COMPLETE``.
+Docker. State lives in this process and vanishes when it stops. The server runs
+with the fidelity layer (``moto_fidelity``), which closes the gaps between moto and
+AWS that this project's template and lifecycle touch; the README lists what is left.
 """
 
 from __future__ import annotations
@@ -14,10 +13,9 @@ import socket
 import urllib.request
 from types import TracebackType
 
-from moto.server import ThreadedMotoServer
-
 from .target import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, LOCAL_REGION
 from .errors import ConfigurationError
+from .moto_fidelity import FidelityMotoServer
 from .settings import shown
 
 logger = logging.getLogger(__name__)
@@ -61,7 +59,7 @@ class EmbeddedEndpoint:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._host, self._port = host, port
-        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self._server = FidelityMotoServer(ip_address=host, port=port, verbose=False)
         self._url: str | None = None
 
     @property

@@ -5,9 +5,15 @@ Roles:
   execute -> stream stack events -> wait for a final status and an ACTIVE table.
   Polls early and often (0.25 s, backing off to 2 s), never boto3's 30 s waiter,
   and gives up clearly after ``timeout`` seconds.
+  A table retained by an earlier delete is adopted first (``adoption``: an IMPORT
+  change set, then the update); a change that would replace the table, or a second
+  deploy of the same stack running at once, is refused before anything changes
+  (``change_review``). Every wait shares one deadline: ``timeout`` per command.
 - ``StackDeployer.recover``: gets a stack out of ``ROLLBACK_COMPLETE`` (delete, then
-  redeploy) or ``UPDATE_ROLLBACK_FAILED`` (continue the rollback).
+  redeploy), ``UPDATE_ROLLBACK_FAILED`` (continue the rollback) or
+  ``REVIEW_IN_PROGRESS`` left by an interrupted first deploy (delete the empty stack).
 - ``StackDeployer.delete``: deletes the stack; the table is retained by the template.
+- ``StackDeployer.describe``: status, recent events, outputs and exports (read-only).
 
 Progress goes to ``report`` (one line per call) so the CLI prints it and tests read it.
 """
@@ -21,10 +27,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError
 
 from .aws_call import call_aws
+from .change_review import ChangeSummary
+from .deploy_steps import DeploySteps
 from .errors import DeploymentError, ServiceError, StackNeedsRecoveryError
+from .stack_reading import StackDescription, event_line, exports_of, first_failure, stack_events
 from .template import Template
 
 logger = logging.getLogger(__name__)
@@ -36,22 +44,7 @@ SUCCESS_STATES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLE
 NEEDS_DELETE_STATES = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED"})
 NEEDS_CONTINUE_STATES = frozenset({"UPDATE_ROLLBACK_FAILED"})
 NO_CHANGES_MARKERS = ("didn't contain changes", "No updates are to be performed", "submitted information didn't contain")
-OPERATION_STARTS = frozenset({"CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS"})
 DEFAULT_TIMEOUT = 120.0
-
-
-@dataclass
-class ChangeSummary:
-    """One row of a change set preview."""
-
-    action: str
-    logical_id: str
-    resource_type: str
-    replacement: str = ""
-
-    def __str__(self) -> str:
-        replacement = f" (replacement: {self.replacement})" if self.replacement else ""
-        return f"{self.action:<7} {self.logical_id} [{self.resource_type}]{replacement}"
 
 
 @dataclass
@@ -78,7 +71,7 @@ def _poll_delays(first: float = 0.25, factor: float = 1.5, ceiling: float = 2.0)
         delay = min(delay * factor, ceiling)
 
 
-class StackDeployer:
+class StackDeployer(DeploySteps):
     """Runs the stack lifecycle of one environment on a CloudFormation client."""
 
     def __init__(
@@ -97,6 +90,7 @@ class StackDeployer:
         self._timeout = timeout
         self._sleep = sleep
         self._clock = clock  # injectable with ``sleep`` so tests can run the deadline without waiting
+        self._op_started: float | None = None  # when the running public operation began: one deadline for all its waits
 
     # -- public surface -------------------------------------------------------------
 
@@ -116,9 +110,20 @@ class StackDeployer:
         execute: bool = True,
     ) -> DeployResult:
         """Create or update the stack through a change set; ``execute=False`` only previews."""
-        started = self._clock()
+        with self._operation():
+            return self._deploy(template, stack_name, environment, table_name, tags, execute)
+
+    def _deploy(
+        self, template: Template, stack_name: str, environment: str, table_name: str, tags: dict[str, str], execute: bool
+    ) -> DeployResult:
+        started = self._origin()
         status = self.stack_status(stack_name)
         self._refuse_unusable(stack_name, status, environment)
+        self._refuse_competing(stack_name, None)
+        if status in (None, "REVIEW_IN_PROGRESS"):
+            status, preview = self._adopt_retained(template, stack_name, environment, table_name, tags, status, execute)
+            if preview is not None:  # a dry run that found a retained table to import
+                return DeployResult(stack_name, status or "", changes=preview, seconds=self._clock() - started)
         change_set_type = "CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE"
         self._report(f"Stack {stack_name}: {status or 'does not exist yet'}; creating a {change_set_type} change set")
         change_set = self._create_change_set(template, stack_name, environment, tags, change_set_type)
@@ -128,25 +133,32 @@ class StackDeployer:
             return DeployResult(
                 stack_name, status or "", outputs=self._outputs(stack_name), seconds=self._clock() - started
             )
-        changes = [self._summarize(c) for c in change_set.get("Changes", []) if c.get("Type") == "Resource"]
-        self._report(f"Change set {change_set['ChangeSetName']}: {len(changes)} change(s)")
-        for change in changes:
-            self._report(f"  {change}")
+        created_stack = change_set_type == "CREATE" and status is None
+        changes = self._review(stack_name, change_set, execute=execute, created_stack=created_stack)
         if not execute:
-            self._discard(stack_name, change_set, created_stack=change_set_type == "CREATE" and status is None)
+            self._discard(stack_name, change_set, created_stack=created_stack)
             self._report("Dry run: nothing was changed.")
             return DeployResult(stack_name, status or "", changes=changes, seconds=self._clock() - started)
-        seen = set(self._event_ids(stack_name))
-        self._call("ExecuteChangeSet", StackName=stack_name, ChangeSetName=change_set["ChangeSetId"])
-        final = self._wait_for_stack(stack_name, started, environment, seen)
+        final = self._execute(stack_name, change_set, environment)
         self._wait_for_table(table_name, started)
         outputs = self._outputs(stack_name)
         seconds = self._clock() - started
         self._report(f"Stack {stack_name} is {final}; table {table_name} is ACTIVE ({seconds:.1f} s)")
         return DeployResult(stack_name, final, changes=changes, executed=True, outputs=outputs, seconds=seconds)
 
+    def describe(self, stack_name: str, *, events: int = 10) -> StackDescription | None:
+        """The stack's status, its ``events`` latest events, outputs and exports; None when absent."""
+        stack = self._describe_stack(stack_name)
+        if stack is None:
+            return None
+        return StackDescription.of(stack, self._events(stack_name)[:events], exports_of(self._cf, stack["StackId"]))
+
     def recover(self, stack_name: str, environment: str) -> str:
         """Bring a failed stack back to a deployable state; return what was done."""
+        with self._operation():
+            return self._recover(stack_name, environment)
+
+    def _recover(self, stack_name: str, environment: str) -> str:
         status = self.stack_status(stack_name)
         if status is None:
             return f"Stack {stack_name} does not exist; nothing to recover. Deploy with: python -m src.database deploy --env {environment}"
@@ -157,19 +169,26 @@ class StackDeployer:
         if status in NEEDS_CONTINUE_STATES:
             self._report(f"Stack {stack_name} is {status}: continuing the update rollback")
             seen = set(self._event_ids(stack_name))  # before the call, so the rollback's own events are shown
-            started = self._clock()
+            started = self._origin()
             self._call("ContinueUpdateRollback", StackName=stack_name)
             final = self._wait_for_stack(stack_name, started, environment, seen, expect_failure_ok=True)
             return f"Stack {stack_name} is {final}; the previous template is in place again."
+        interrupted = self._recover_interrupted(stack_name, status)
+        if interrupted:
+            return interrupted
         return f"Stack {stack_name} is {status}; nothing to recover."
 
     def delete(self, stack_name: str) -> None:
         """Delete the stack and wait until it is gone (the table itself is retained)."""
+        with self._operation():
+            self._delete(stack_name)
+
+    def _delete(self, stack_name: str) -> None:
         if self._describe_stack(stack_name) is None:
             self._report(f"Stack {stack_name} does not exist; nothing to delete.")
             return
         self._call("DeleteStack", StackName=stack_name)
-        started = self._clock()
+        started = self._origin()
         for delay in _poll_delays():
             stack = self._describe_stack(stack_name)
             status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
@@ -217,16 +236,26 @@ class StackDeployer:
             )
 
     def _create_change_set(
-        self, template: Template, stack_name: str, environment: str, tags: dict[str, str], change_set_type: str
+        self,
+        template: Template,
+        stack_name: str,
+        environment: str,
+        tags: dict[str, str],
+        change_set_type: str,
+        *,
+        body: str | None = None,
+        imports: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any] | None:
         name = f"vibedigest-{uuid.uuid4().hex[:12]}"
+        extra = {"ResourcesToImport": imports} if imports else {}
         try:
             created = self._call(
                 "CreateChangeSet",
+                **extra,
                 StackName=stack_name,
                 ChangeSetName=name,
                 ChangeSetType=change_set_type,
-                TemplateBody=template.body,
+                TemplateBody=body or template.body,
                 Parameters=[{"ParameterKey": "Environment", "ParameterValue": environment}],
                 Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
                 Description=f"VibeDigest {environment} deployment",
@@ -235,7 +264,7 @@ class StackDeployer:
             if any(marker in error.aws_message for marker in NO_CHANGES_MARKERS):
                 return None  # moto's answer to an empty change set
             raise
-        started = self._clock()
+        started = self._origin()
         for delay in _poll_delays():
             described = self._call("DescribeChangeSet", StackName=stack_name, ChangeSetName=created["Id"])
             status = described["Status"]
@@ -255,16 +284,6 @@ class StackDeployer:
         self._call("DeleteChangeSet", StackName=stack_name, ChangeSetName=change_set["ChangeSetId"])
         if created_stack:  # a CREATE change set leaves an empty REVIEW_IN_PROGRESS stack behind
             self._call("DeleteStack", StackName=stack_name)
-
-    @staticmethod
-    def _summarize(change: dict[str, Any]) -> ChangeSummary:
-        resource = change.get("ResourceChange", {})
-        return ChangeSummary(
-            action=resource.get("Action", "?"),
-            logical_id=resource.get("LogicalResourceId", "?"),
-            resource_type=resource.get("ResourceType", "?"),
-            replacement=resource.get("Replacement", "") if resource.get("Action") == "Modify" else "",
-        )
 
     def _wait_for_stack(
         self, stack_name: str, started: float, environment: str, seen: set[str], *, expect_failure_ok: bool = False
@@ -305,35 +324,17 @@ class StackDeployer:
             )
 
     def _events(self, stack_name: str) -> list[dict[str, Any]]:
-        try:
-            return self._cf.describe_stack_events(StackName=stack_name)["StackEvents"]
-        except ClientError:
-            return []  # a deleted stack has no events to show
+        return stack_events(self._cf, stack_name)
 
     def _event_ids(self, stack_name: str) -> list[str]:
         return [e["EventId"] for e in self._events(stack_name)]
 
     def _report_new_events(self, stack_name: str, seen: set[str]) -> None:
         for event in reversed(self._events(stack_name)):  # the API lists the newest first
-            if event["EventId"] in seen:
-                continue
-            seen.add(event["EventId"])
-            reason = f"  {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
-            self._report(
-                f"  {event['Timestamp']:%H:%M:%S} {event['ResourceStatus']:<20} "
-                f"{event['LogicalResourceId']} [{event.get('ResourceType', '')}]{reason}"
-            )
+            if event["EventId"] not in seen:
+                seen.add(event["EventId"])
+                self._report(event_line(event))
 
     def _first_failure(self, stack_name: str) -> str:
         """The root cause of the latest operation: its oldest failed resource event."""
-        failures: list[dict[str, Any]] = []
-        for event in self._events(stack_name):  # newest first, back to the operation's start
-            if event.get("ResourceStatus", "").endswith("_FAILED"):
-                failures.append(event)
-            if event["LogicalResourceId"] == stack_name and event.get("ResourceStatus") in OPERATION_STARTS:
-                break
-        resources = [e for e in failures if e["LogicalResourceId"] != stack_name] or failures
-        if not resources:
-            return "no failed resource reported"
-        cause = resources[-1]
-        return f"{cause['LogicalResourceId']}: {cause.get('ResourceStatusReason') or 'no reason given'}"
+        return first_failure(self._events(stack_name), stack_name)

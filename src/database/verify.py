@@ -1,10 +1,11 @@
 """Compare the live table with what the template says, one named check at a time.
 
 Each ``Check`` is ``ok``, ``mismatch`` or ``unsupported``. ``unsupported`` is for
-what the endpoint cannot show: moto, the embedded endpoint, does not apply
-point-in-time recovery or SSE from a template and computes no stack outputs for
-change sets, so those checks say "not supported by this endpoint" instead of
-passing. A mismatch is never hidden.
+what an emulator cannot show (``EMULATOR_GAPS``): such a check says "not supported
+by this endpoint" instead of passing. The embedded endpoint has none left: its
+fidelity layer (``moto_fidelity``) applies point-in-time recovery and SSE from the
+template and computes outputs for change sets, so every check is a real comparison
+there. A mismatch is never hidden.
 """
 
 from __future__ import annotations
@@ -19,14 +20,9 @@ from .template import ExpectedTable
 
 OK, MISMATCH, UNSUPPORTED = "ok", "mismatch", "unsupported"
 
-# What each emulator cannot show; the reason is printed with the check.
-EMULATOR_GAPS: dict[str, dict[str, str]] = {
-    "moto": {
-        "point-in-time recovery": "moto ignores PointInTimeRecoverySpecification in templates",
-        "encryption": "moto ignores SSESpecification in templates",
-        "outputs": "moto computes no stack outputs or exports for change sets",
-    },
-}
+# What each emulator cannot show, by check name; the reason is printed with the check.
+# "moto" (the embedded endpoint, with its fidelity layer) shows every check.
+EMULATOR_GAPS: dict[str, dict[str, str]] = {"moto": {}}
 
 
 @dataclass(frozen=True)

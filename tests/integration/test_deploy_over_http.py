@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
+import boto3
 import pytest
 
 from tests.support.endpoints import ROOT, Served, child_environment
@@ -71,7 +72,9 @@ def test_deploy_with_embedded_endpoint_prints_change_set_checks_and_description(
     assert "Stack vibedigest-dev is CREATE_COMPLETE; table VibeDigest-dev is ACTIVE" in out
     assert "Verifying the live table against the template:" in out
     assert re.search(r"^  billing mode +ok: PAY_PER_REQUEST$", out, re.MULTILINE)
-    assert re.search(r"^  point-in-time recovery +not supported by this endpoint: moto", out, re.MULTILINE)
+    assert re.search(r"^  point-in-time recovery +ok: True$", out, re.MULTILINE)
+    assert re.search(r"^  outputs +ok: ", out, re.MULTILINE)
+    assert "not supported" not in out
     assert "MISMATCH" not in out
     assert "Connection OK. Table description:" in out
     assert re.search(r"^  table_name +VibeDigest-dev$", out, re.MULTILINE)
@@ -126,6 +129,26 @@ def test_serve_keeps_state_between_commands_and_stops_on_sigint(served: Served) 
     assert served.stop(signal.SIGINT) == 0
     assert served.stdout[-1] == "Stopped."
     assert "Traceback" not in "\n".join(served.stderr)
+
+
+def test_delete_then_deploy_again_against_serve_keeps_every_item(served: Served) -> None:
+    """The path issue 8 found dead-ended: deploy, write items, delete, deploy again -> rc 0, the
+    new stack holds the retained table (imported), every item reads back."""
+    assert_clean_success(run_cli("deploy", "--env", "dev", "--endpoint-url", served.url))
+    dynamodb = boto3.client("dynamodb", endpoint_url=served.url, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    for i in range(12):
+        dynamodb.put_item(TableName="VibeDigest-dev", Item={"digest_date": {"S": "2024-05-01"}, "item_id": {"S": f"{i}"}})
+    assert_clean_success(run_cli("delete", "--env", "dev", "--endpoint-url", served.url))
+    again = run_cli("deploy", "--env", "dev", "--endpoint-url", served.url)
+    assert_clean_success(again)
+    assert "importing it into vibedigest-dev" in again.stdout and "Deployment verified." in again.stdout
+    cloudformation = boto3.client("cloudformation", endpoint_url=served.url, region_name="us-east-1",
+                                  aws_access_key_id="testing", aws_secret_access_key="testing")
+    resources = cloudformation.describe_stack_resources(StackName="vibedigest-dev")["StackResources"]
+    assert [r["PhysicalResourceId"] for r in resources] == ["VibeDigest-dev"]
+    assert dynamodb.scan(TableName="VibeDigest-dev")["Count"] == 12
+    assert served.stop(signal.SIGINT) == 0
 
 
 def test_status_without_table_fails_cleanly_and_serve_stops_on_sigterm(served: Served) -> None:

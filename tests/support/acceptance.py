@@ -8,10 +8,9 @@ two suites check the same behaviour. ``remove_environment`` deletes a stack and 
 table and is for disposable accounts only (never called on aws: the scenarios that need
 it are tagged ``@disposable``).
 
-moto differences (see ``src.database.verify.EMULATOR_GAPS``): moto ignores
-point-in-time recovery and SSE in templates and computes no stack outputs for change
-sets, so those properties are asserted on the template, and the live verification must
-report them as "unsupported" rather than "ok".
+The embedded endpoint's fidelity layer applies point-in-time recovery and SSE from the
+template and computes stack outputs for change sets, so the live verification reports
+them "ok" (they are asserted on the template as well).
 """
 
 from __future__ import annotations

@@ -1,0 +1,171 @@
+"""The deploy's steps around a change set, and the command's deadline (a mixin of ``StackDeployer``).
+
+- ``_operation``/``_origin``: one deadline per public command, shared by every wait.
+- ``_recover_interrupted``: an empty REVIEW_IN_PROGRESS stack or leftover change sets.
+- ``_adopt``: import a retained table into the new stack (``adoption``), before the update.
+- ``_review``: report the change set, then refuse it (discarding it) when another
+  deploy of the stack goes first or it would replace the table (``change_review``).
+- ``_execute``: execute it; a change set made obsolete by a concurrent deploy is a
+  clear refusal, not an AWS error.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+
+from .adoption import (
+    check_adoptable,
+    existing_table,
+    import_template,
+    resources_to_import,
+)
+from .change_review import ChangeSummary, competing, replacement_refusal, summarize
+from .errors import DeploymentError, ServiceError
+from .stack_reading import change_sets
+from .template import ExpectedTable, Template, expected_table
+
+
+class DeploySteps:
+    """Adopt, review and execute; relies on the deployer's clients, report and waits."""
+
+    if TYPE_CHECKING:
+        _cf: Any
+        _clock: Callable[[], float]
+        _op_started: float | None
+        _ddb: Any
+        _report: Callable[[str], None]
+
+        def _create_change_set(
+            self, template: Template, stack_name: str, environment: str, tags: dict[str, str], change_set_type: str,
+            *, body: str | None = None, imports: list[dict[str, Any]] | None = None,
+        ) -> dict[str, Any] | None: ...
+        def _discard(self, stack_name: str, change_set: dict[str, Any], *, created_stack: bool) -> None: ...
+        def _call(self, operation: str, **params: Any) -> dict[str, Any]: ...
+        def _event_ids(self, stack_name: str) -> list[str]: ...
+        def delete(self, stack_name: str) -> None: ...
+        def _wait_for_stack(
+            self, stack_name: str, started: float, environment: str, seen: set[str], *, expect_failure_ok: bool = False
+        ) -> str: ...
+
+    @contextmanager
+    def _operation(self) -> Iterator[None]:
+        """Start the deadline of a public operation; a nested one (recover -> delete) keeps the outer."""
+        if self._op_started is not None:
+            yield
+            return
+        self._op_started = self._clock()
+        try:
+            yield
+        finally:
+            self._op_started = None
+
+    def _origin(self) -> float:
+        """When the running operation began (now, outside one)."""
+        return self._op_started if self._op_started is not None else self._clock()
+
+    def _recover_interrupted(self, stack_name: str, status: str) -> str | None:
+        """Clean up after an interrupted deploy: an empty REVIEW_IN_PROGRESS stack or its change sets."""
+        if status == "REVIEW_IN_PROGRESS":
+            self._report(f"Stack {stack_name} is REVIEW_IN_PROGRESS, left by an interrupted first deploy: deleting it")
+            self.delete(stack_name)
+            return f"Deleted {stack_name}, an empty stack left by an interrupted first deploy (it held no resources)."
+        leftovers = [c for c in change_sets(self._cf, stack_name) if c.get("ExecutionStatus") == "AVAILABLE"]
+        for leftover in leftovers:
+            self._call("DeleteChangeSet", StackName=stack_name, ChangeSetName=leftover["ChangeSetId"])
+        if leftovers:
+            return f"Stack {stack_name} is {status}; discarded {len(leftovers)} change set(s) an interrupted deploy left."
+        return None
+
+    def _adopt_retained(
+        self,
+        template: Template,
+        stack_name: str,
+        environment: str,
+        table_name: str,
+        tags: dict[str, str],
+        status: str | None,
+        execute: bool,
+    ) -> tuple[str | None, list[ChangeSummary] | None]:
+        """Before a stack is created: adopt a retained table of the same name, if there is one.
+
+        Returns the stack's status afterwards and, for a dry run that would import, its preview.
+        """
+        table = existing_table(self._ddb, table_name)
+        if table is None:
+            return status, None
+        expected = expected_table(template, environment)
+        check_adoptable(table, expected)
+        if execute:
+            return self._adopt(template, stack_name, environment, tags, expected, status), None
+        self._report(
+            f"Table {table_name} exists without a stack (retained by an earlier delete): deploying "
+            f"imports it into {stack_name}, then applies the template with an update."
+        )
+        self._report("Dry run: nothing was changed.")
+        return status, [ChangeSummary("Import", expected.logical_id, "AWS::DynamoDB::Table")]
+
+    def _adopt(
+        self, template: Template, stack_name: str, environment: str, tags: dict[str, str], expected: ExpectedTable, status: str | None
+    ) -> str:
+        """Import the existing table into the (new) stack; return the stack's status after it."""
+        self._report(
+            f"Table {expected.table_name} exists without a stack (retained by an earlier delete); "
+            f"its keys match the template: importing it into {stack_name}"
+        )
+        change_set = self._create_change_set(
+            template,
+            stack_name,
+            environment,
+            tags,
+            "IMPORT",
+            body=import_template(template, expected.logical_id),
+            imports=resources_to_import(expected),
+        )
+        if change_set is None:  # pragma: no cover - an import always changes something
+            raise DeploymentError(f"The import change set for {stack_name} contained no changes.")
+        self._review(stack_name, change_set, execute=True, created_stack=status is None)
+        return self._execute(stack_name, change_set, environment)
+
+    def _review(self, stack_name: str, change_set: dict[str, Any], *, execute: bool, created_stack: bool) -> list[ChangeSummary]:
+        """Report the change set; refuse (discarding it) when another deploy goes first or it replaces the table."""
+        changes = [summarize(c) for c in change_set.get("Changes", []) if c.get("Type") == "Resource"]
+        self._report(f"Change set {change_set['ChangeSetName']}: {len(changes)} change(s)")
+        for change in changes:
+            self._report(f"  {change}")
+        self._refuse_competing(stack_name, change_set)
+        refusal = replacement_refusal(stack_name, changes)
+        if refusal and not execute:
+            self._report(f"  {refusal.replace(' Nothing was changed.', '')}")
+        elif refusal:
+            self._discard(stack_name, change_set, created_stack=created_stack)
+            raise DeploymentError(refusal)
+        return changes
+
+    def _execute(self, stack_name: str, change_set: dict[str, Any], environment: str) -> str:
+        """Execute a reviewed change set and wait for the stack's final status."""
+        seen = set(self._event_ids(stack_name))
+        try:
+            self._call("ExecuteChangeSet", StackName=stack_name, ChangeSetName=change_set["ChangeSetId"])
+        except ServiceError as error:
+            if error.code != "InvalidChangeSetStatus":
+                raise
+            raise DeploymentError(
+                f"Another deployment of {stack_name} executed its change set first; this one was not applied. "
+                "Deploy again once it has finished."
+            ) from error
+        return self._wait_for_stack(stack_name, self._origin(), environment, seen)
+
+    def _refuse_competing(self, stack_name: str, mine: dict[str, Any] | None) -> None:
+        """Refuse when another deploy of the stack holds a change set (``mine``: after creating ours)."""
+        other = competing(change_sets(self._cf, stack_name), stack_name, mine)
+        if other is None:
+            return
+        if mine is not None:
+            self._call("DeleteChangeSet", StackName=stack_name, ChangeSetName=mine["ChangeSetId"])
+        raise DeploymentError(
+            f"Another deployment of {stack_name} is in progress (change set {other.get('ChangeSetName')}, "
+            f"{other.get('Status')}/{other.get('ExecutionStatus')}); nothing was changed. Wait for it to finish and "
+            "deploy again; if no deployment is running, it was interrupted: recover the stack to discard its change set."
+        )

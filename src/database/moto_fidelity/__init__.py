@@ -1,0 +1,71 @@
+"""The fidelity layer: closes the gaps between moto and AWS that this project's template touches.
+
+Installed only into the moto servers the project starts (``FidelityMotoServer``,
+used by ``local_endpoint.EmbeddedEndpoint``): each patch dispatches on
+``scope.active()``, true only while such a server handles a request, so an
+application's own ``mock_aws`` tests in the same process keep moto's stock
+behaviour. Each gap is named (``GAPS``) and lives in one module; removing a gap
+when moto fixes it upstream means deleting its ``patch(...)`` line and its code.
+``tests/test_moto_fidelity_pins.py`` pins the moto internals every gap relies on.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from moto.server import (
+    ThreadedMotoServer,  # the public path (moto.server), as moto documents it
+)
+from werkzeug.serving import make_server
+
+from . import change_sets, execution, imports, tables
+from .scope import active, serving
+
+__all__ = ["GAPS", "FidelityMotoServer", "active", "install"]
+
+# gap name -> what it closes (the module docstrings say how)
+GAPS: dict[str, str] = {
+    "sse": "template SSESpecification reaches DynamoDB (SSEDescription)",
+    "pitr": "template PointInTimeRecoverySpecification is applied",
+    "table-name": "a table name DynamoDB rejects fails the create",
+    "table-updates": "stack updates apply tags, PITR, SSE, deletion protection, billing; refuse custom-named replacement",
+    "no-changes": "an empty change set is FAILED with CloudFormation's reason, not a ValidationError",
+    "review-stack": "CREATE/IMPORT change sets reuse a REVIEW_IN_PROGRESS stack",
+    "replacement": "modified tables' changes carry Replacement and Details",
+    "list-change-sets": "ListChangeSets lists one stack's change sets",
+    "delete-stack-change-sets": "deleting a stack deletes its change sets",
+    "resource-events": "resource-level stack events",
+    "rollback": "failed creates/updates/imports roll back to *ROLLBACK_COMPLETE; outputs and exports for change sets",
+    "import": "IMPORT change sets with ResourcesToImport",
+}
+
+_installed = threading.Lock()
+
+
+def install() -> None:
+    """Install every gap's patch (idempotent; inert outside the project's servers)."""
+    with _installed:
+        tables.install()
+        change_sets.install()
+        execution.install()
+        imports.install()
+
+
+class FidelityMotoServer(ThreadedMotoServer):
+    """moto's threaded server whose requests run with the fidelity layer active."""
+
+    def __init__(self, ip_address: str = "127.0.0.1", port: int = 0, verbose: bool = False) -> None:
+        install()
+        super().__init__(ip_address=ip_address, port=port, verbose=verbose)
+
+    def _server_entry(self) -> None:
+        """moto's own ``_server_entry`` with the application wrapped by ``scope.serving``."""
+        app = serving(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()

@@ -1,0 +1,119 @@
+"""Gap ``import``: ``IMPORT`` change sets (``ResourcesToImport``) adopt existing tables.
+
+moto treats ``ChangeSetType="IMPORT"`` as ``CREATE`` and ignores
+``ResourcesToImport``. This follows CloudFormation's documented rules for the
+resource type this project uses (``AWS::DynamoDB::Table``, identified by
+``TableName``): every resource to import is in the template with a
+``DeletionPolicy``, exists, and belongs to no other stack; an import may not add or
+change ``Outputs`` ("As part of the import operation, you cannot modify or add
+[Outputs]"); a new stack's template holds only the resources being imported. The
+change lists them with action ``Import``; executing it adopts them unchanged and
+ends ``IMPORT_COMPLETE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from moto.cloudformation.exceptions import ValidationError
+from moto.cloudformation.models import CloudFormationBackend, Stack
+from moto.cloudformation.responses import CloudFormationResponse
+from moto.dynamodb.models import dynamodb_backends
+
+from .change_sets import stack_named
+from .execution import APPLIERS, Operation
+from .scope import patch
+from .tables import TABLE_TYPE
+
+IDENTIFIERS = {TABLE_TYPE: "TableName"}  # the resource types this layer can import
+
+_PENDING: ContextVar[list[dict[str, Any]] | None] = ContextVar("vibedigest_moto_imports", default=None)
+Original = Callable[..., Any]
+
+
+def install() -> None:
+    """Patch moto's change-set creation and register the IMPORT executor."""
+    patch(CloudFormationResponse, "create_change_set", "import", _validate_request)
+    patch(CloudFormationBackend, "create_change_set", "import", _mark_imports)
+    APPLIERS["IMPORT"] = _adopt
+
+
+def _validate_request(original: Original, response: Any) -> Any:
+    if response._get_param("ChangeSetType") != "IMPORT":
+        return original(response)
+    backend = response.cloudformation_backend
+    imports = response._get_param("ResourcesToImport") or []
+    if not imports:
+        raise ValidationError(message="ResourcesToImport must be specified for an IMPORT change set")
+    template = Stack.parse_template(response._get_param("TemplateBody") or "{}")
+    resources = template.get("Resources") or {}
+    stack: Any = stack_named(backend, response._get_param("StackName"))
+    live = stack is not None and stack.status != "REVIEW_IN_PROGRESS"
+    old_outputs = stack.template_dict.get("Outputs") if live else None
+    if (template.get("Outputs") or None) != (old_outputs or None):
+        raise ValidationError(message="As part of the import operation, you cannot modify or add [Outputs]")
+    wanted = {item["LogicalResourceId"] for item in imports}
+    others = sorted(set(resources) - wanted - (set(stack.resource_map._parsed_resources) if live else set()))
+    if others:
+        raise ValidationError(message=f"The template of an import can only import resources; also found: {others}")
+    for item in imports:
+        _check_importable(backend, item, resources.get(item["LogicalResourceId"]))
+    token = _PENDING.set(imports)
+    try:
+        return original(response)
+    finally:
+        _PENDING.reset(token)
+
+
+def _check_importable(backend: Any, item: dict[str, Any], resource: dict[str, Any] | None) -> None:
+    logical_id, resource_type = item["LogicalResourceId"], item["ResourceType"]
+    if resource is None or resource.get("Type") != resource_type:
+        raise ValidationError(message=f"Resource {logical_id} of type {resource_type} is not in the template")
+    if "DeletionPolicy" not in resource:
+        raise ValidationError(message=f"The following resources to import [{logical_id}] must have DeletionPolicy attribute specified in the template.")
+    key = IDENTIFIERS.get(resource_type)
+    if key is None:
+        raise ValidationError(message=f"Resource type {resource_type} does not support import on this endpoint")
+    identifier = (item.get("ResourceIdentifier") or {}).get(key)
+    if identifier not in dynamodb_backends[backend.account_id][backend.region_name].tables:
+        raise ValidationError(message=f"Resources [{identifier}] to import do not exist")
+    for other in backend.stacks.values():
+        if any(getattr(r, "physical_resource_id", None) == identifier and getattr(r, "cf_resource_type", None) == resource_type
+               for r in other.resource_map._parsed_resources.values()):
+            raise ValidationError(message=f"Resource {identifier} already belongs to stack {other.name}")
+
+
+def _mark_imports(original: Original, backend: Any, **kwargs: Any) -> tuple[str, str]:
+    change_set_id, stack_id = original(backend, **kwargs)
+    imports = _PENDING.get()
+    if kwargs["change_set_type"] == "IMPORT" and imports is not None:
+        change_set = backend.change_sets[change_set_id]
+        change_set.resources_to_import = imports
+        wanted = {item["LogicalResourceId"] for item in imports}
+        for change in change_set.changes:
+            if change.logical_resource_id in wanted:
+                change.action = "Import"
+    return change_set_id, stack_id
+
+
+def _adopt(backend: Any, change_set: Any, operation: Operation) -> None:
+    """Put each existing resource into the stack's resource map, unchanged."""
+    resource_map = operation.stack.resource_map
+    resource_map._template = change_set.template_dict
+    resource_map.input_parameters = change_set.parameters
+    resource_map.load_mapping()
+    resource_map.load_parameters()
+    resource_map.load_conditions()
+    resource_map._resource_json_map = change_set.template_dict["Resources"]
+    tables = dynamodb_backends[backend.account_id][backend.region_name]
+    for item in change_set.resources_to_import:
+        logical_id, resource_type = item["LogicalResourceId"], item["ResourceType"]
+        operation.begin(logical_id, resource_type, "IMPORT")
+        operation.failure = (logical_id, resource_type, "IMPORT")
+        table: Any = tables.get_table(item["ResourceIdentifier"][IDENTIFIERS[resource_type]])
+        table.cf_resource_type, table.logical_resource_id = resource_type, logical_id
+        resource_map._parsed_resources[logical_id] = table
+        operation.failure = None
+        operation.complete(logical_id, resource_type, "IMPORT", table.name)

@@ -1,0 +1,250 @@
+"""Every lifecycle path of the stack, over real HTTP on the embedded endpoint (issue 8 §2).
+
+The fidelity layer makes the embedded endpoint fail, roll back and import as
+CloudFormation does, so these run the deployer against it unscripted: a failed
+create and its recovery, a failed update that leaves the table and its items as
+they were, delete-then-deploy adopting the retained table, a replacing change
+refused before anything changes, two deploys at once, an interrupted first deploy.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from botocore.client import BaseClient
+
+from src.database.target import Target
+from src.database.errors import DeploymentError
+from src.database.stack import DeployResult, StackDeployer
+from src.database.template import Template, load_template
+from tests.support.template_variants import (
+    failing_update,
+    rejected_name,
+    swapped_keys,
+    with_tag,
+)
+
+STACK = "vibedigest-dev"
+TABLE = "VibeDigest-dev"
+TAGS = {"Project": "VibeDigest", "Environment": "dev"}
+
+
+@dataclass
+class Lifecycle:
+    """A deployer on the embedded endpoint, what it reported, and the clients to look behind it."""
+
+    target: Target
+    cloudformation: BaseClient
+    dynamodb: BaseClient
+    lines: list[str] = field(default_factory=list)
+
+    def deployer(self, report: object = None) -> StackDeployer:
+        """A new deployer (its own clients when ``report`` is given, as a second process would have)."""
+        if report is None:
+            return StackDeployer(self.cloudformation, self.dynamodb, report=self.lines.append, timeout=60)
+        session = self.target.session()
+        return StackDeployer(
+            self.target.client("cloudformation", session), self.target.client("dynamodb", session),
+            report=report, timeout=60,  # type: ignore[arg-type]
+        )
+
+    def deploy(self, template: Template, *, execute: bool = True) -> DeployResult:
+        """Deploy dev with ``template``."""
+        return self.deployer().deploy(
+            template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS, execute=execute
+        )
+
+    def put(self, count: int) -> None:
+        """Write ``count`` digest items."""
+        for i in range(count):
+            self.dynamodb.put_item(TableName=TABLE, Item={"digest_date": {"S": "2024-05-01"}, "item_id": {"S": f"{i:03}"}})
+
+    def item_ids(self) -> list[str]:
+        """Every item's id, sorted."""
+        return sorted(i["item_id"]["S"] for i in self.dynamodb.scan(TableName=TABLE)["Items"])
+
+    def tags(self) -> dict[str, str]:
+        """The table's tags."""
+        arn = self.dynamodb.describe_table(TableName=TABLE)["Table"]["TableArn"]
+        return {t["Key"]: t["Value"] for t in self.dynamodb.list_tags_of_resource(ResourceArn=arn)["Tags"]}
+
+    def change_sets(self) -> list[dict[str, object]]:
+        """The stack's change sets."""
+        return self.cloudformation.list_change_sets(StackName=STACK)["Summaries"]
+
+
+@pytest.fixture
+def life(local_target: Target) -> Lifecycle:
+    """A Lifecycle on a freshly reset embedded endpoint."""
+    session = local_target.session()
+    return Lifecycle(local_target, local_target.client("cloudformation", session), local_target.client("dynamodb", session))
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    """The shipped template."""
+    return load_template()
+
+
+def test_create_through_a_change_set_has_outputs_exports_and_resource_events(life: Lifecycle, template: Template) -> None:
+    """The stack created through a change set has its outputs and exports; the table's events are reported."""
+    result = life.deploy(template)
+    arn = life.dynamodb.describe_table(TableName=TABLE)["Table"]["TableArn"]
+    assert result.outputs == {"TableName": TABLE, "TableArn": arn}
+    described = life.deployer().describe(STACK)
+    assert described is not None and described.status == "CREATE_COMPLETE"
+    assert described.exports == {"VibeDigest-dev-TableName": TABLE, "VibeDigest-dev-TableArn": arn}
+    assert any("CREATE_COMPLETE" in line and "DigestTable [AWS::DynamoDB::Table]" in line for line in life.lines)
+    assert [e["ResourceStatus"] for e in described.events][:2] == ["CREATE_COMPLETE", "CREATE_COMPLETE"]
+
+
+def test_a_redeploy_without_changes_keeps_outputs_and_leaves_no_change_set(life: Lifecycle, template: Template) -> None:
+    """The endpoint answers an empty change set as CloudFormation does; the deployer deletes it."""
+    life.deploy(template)
+    result = life.deploy(template)
+    assert result.executed is False and result.outputs["TableName"] == TABLE
+    assert all(c["ExecutionStatus"] != "AVAILABLE" for c in life.change_sets())
+
+
+def test_failed_create_rolls_back_then_recover_and_redeploy_succeed(life: Lifecycle, template: Template, tmp_path: Path) -> None:
+    """A table DynamoDB rejects: CREATE_FAILED with DynamoDB's reason, ROLLBACK_COMPLETE; the next
+    deploy is refused naming the cause; recover deletes the empty stack; a good template deploys."""
+    with pytest.raises(DeploymentError) as caught:
+        life.deploy(rejected_name(tmp_path))
+    message = str(caught.value)
+    assert message.startswith(f"Stack {STACK} ended ROLLBACK_COMPLETE: DigestTable: ")
+    assert "'VibeDigest dev!' at 'tableName' failed to satisfy constraint" in message
+    assert any("CREATE_FAILED" in line and "tableName" in line for line in life.lines)
+    with pytest.raises(DeploymentError, match="is ROLLBACK_COMPLETE after a failed deployment"):
+        life.deploy(template)
+    assert life.deployer().recover(STACK, "dev").startswith(f"Deleted {STACK}.")
+    assert life.deploy(template).status == "CREATE_COMPLETE"
+
+
+def test_failed_update_rolls_back_leaving_table_tags_and_items(life: Lifecycle, template: Template, tmp_path: Path) -> None:
+    """An update that fails ends UPDATE_ROLLBACK_COMPLETE with the reason; the table's tags and
+    every item are as before; no recover is needed and the next deploy is a no-op."""
+    life.deploy(template)
+    life.put(25)
+    before = life.tags()
+    with pytest.raises(DeploymentError) as caught:
+        life.deploy(failing_update(tmp_path))
+    message = str(caught.value)
+    assert "ended UPDATE_ROLLBACK_COMPLETE: BrokenTable: " in message and "'no way!'" in message
+    assert "The previous version is still in place" in message
+    assert life.tags() == before
+    assert life.item_ids() == [f"{i:03}" for i in range(25)]
+    assert TABLE in life.dynamodb.list_tables()["TableNames"] and len(life.dynamodb.list_tables()["TableNames"]) == 1
+    assert life.deploy(template).executed is False
+
+
+def test_an_update_applies_tags_to_the_table(life: Lifecycle, template: Template, tmp_path: Path) -> None:
+    """A tag changed by an update reaches the table (moto alone leaves it unchanged)."""
+    life.deploy(template)
+    life.deploy(with_tag(tmp_path, "Owner", "digest-team"))
+    assert life.tags()["Owner"] == "digest-team"
+
+
+def test_delete_then_deploy_adopts_the_retained_table_with_every_item(life: Lifecycle, template: Template) -> None:
+    """The retained table is imported into the new stack, then the template applied; items all remain."""
+    life.deploy(template)
+    life.put(40)
+    life.deployer().delete(STACK)
+    life.lines.clear()
+    result = life.deploy(template)
+    assert result.status == "UPDATE_COMPLETE"
+    assert any("importing it into" in line for line in life.lines)
+    assert any("IMPORT_COMPLETE" in line for line in life.lines)
+    resources = life.cloudformation.describe_stack_resources(StackName=STACK)["StackResources"]
+    assert [(r["LogicalResourceId"], r["PhysicalResourceId"]) for r in resources] == [("DigestTable", TABLE)]
+    assert result.outputs["TableName"] == TABLE
+    assert life.item_ids() == [f"{i:03}" for i in range(40)]
+
+
+def test_a_dry_run_after_delete_says_it_would_import_and_changes_nothing(life: Lifecycle, template: Template) -> None:
+    life.deploy(template)
+    life.deployer().delete(STACK)
+    result = life.deploy(template, execute=False)
+    assert [c.action for c in result.changes] == ["Import"]
+    assert life.deployer().stack_status(STACK) is None
+
+
+def test_a_table_with_other_keys_is_not_adopted(life: Lifecycle, template: Template) -> None:
+    """A table of the same name with other keys: a clear error naming the difference, nothing changed."""
+    life.dynamodb.create_table(
+        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
+    )
+    with pytest.raises(DeploymentError) as caught:
+        life.deploy(template)
+    message = str(caught.value)
+    assert "HASH key is id, the template says digest_date" in message
+    assert "RANGE key is absent, the template says item_id" in message
+    assert "nothing was changed" in message
+    assert life.deployer().stack_status(STACK) is None
+
+
+def test_a_replacing_change_is_refused_before_execution(life: Lifecycle, template: Template, tmp_path: Path) -> None:
+    """Swapped keys would replace the named, retained table: refused, naming KeySchema; nothing changed.
+    The dry run shows Replace and the reason."""
+    life.deploy(template)
+    life.put(3)
+    swapped = swapped_keys(tmp_path)
+    preview = life.deploy(swapped, execute=False)
+    assert [(c.action, c.replaces, c.recreated) for c in preview.changes] == [("Modify", True, ("KeySchema",))]
+    assert "  Replace DigestTable [AWS::DynamoDB::Table]: KeySchema cannot change in place" in life.lines
+    assert any("would leave the old table, with all its data, outside the stack" in line for line in life.lines)
+    with pytest.raises(DeploymentError, match="would replace its table: DigestTable \\(KeySchema"):
+        life.deploy(swapped)
+    assert life.deployer().stack_status(STACK) == "CREATE_COMPLETE"
+    assert all(c["ExecutionStatus"] != "AVAILABLE" for c in life.change_sets())
+    assert life.item_ids() == ["000", "001", "002"]
+
+
+def test_two_deploys_at_once_one_goes_on_and_no_stack_is_left_in_review(life: Lifecycle, template: Template) -> None:
+    """Both create a change set before either looks (a barrier holds them); the later one yields
+    with a clear message, the other creates the stack."""
+    barrier = threading.Barrier(2, timeout=30)
+    outcomes: dict[str, object] = {}
+
+    def run(name: str) -> None:
+        def report(line: str) -> None:
+            if line.startswith("Change set "):
+                barrier.wait()
+        try:
+            outcomes[name] = life.deployer(report).deploy(
+                template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS
+            ).status
+        except DeploymentError as error:
+            outcomes[name] = error
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    statuses = sorted(str(o) if isinstance(o, str) else "refused" for o in outcomes.values())
+    assert statuses == ["CREATE_COMPLETE", "refused"]
+    refusal = next(o for o in outcomes.values() if isinstance(o, DeploymentError))
+    assert f"Another deployment of {STACK} is in progress" in str(refusal) and "nothing was changed" in str(refusal)
+    assert life.deployer().stack_status(STACK) == "CREATE_COMPLETE"
+    assert all(c["ExecutionStatus"] != "AVAILABLE" for c in life.change_sets())
+
+
+def test_an_interrupted_first_deploy_is_refused_then_recovered(life: Lifecycle, template: Template) -> None:
+    """A CREATE change set nobody executed leaves REVIEW_IN_PROGRESS: deploy says so, recover deletes it."""
+    life.cloudformation.create_change_set(
+        StackName=STACK, ChangeSetName="interrupted", ChangeSetType="CREATE", TemplateBody=template.body,
+        Parameters=[{"ParameterKey": "Environment", "ParameterValue": "dev"}],
+    )
+    assert life.deployer().stack_status(STACK) == "REVIEW_IN_PROGRESS"
+    with pytest.raises(DeploymentError, match="change set interrupted"):
+        life.deploy(template)
+    message = life.deployer().recover(STACK, "dev")
+    assert "left by an interrupted first deploy" in message
+    assert life.deployer().stack_status(STACK) is None
+    assert life.deploy(template).status == "CREATE_COMPLETE"

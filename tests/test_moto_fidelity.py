@@ -1,0 +1,294 @@
+"""The fidelity layer, gap by gap, over real HTTP (boto3 against the embedded endpoint).
+
+Each test names the gap it covers (``src/database/moto_fidelity``'s ``GAPS``) and
+checks CloudFormation's documented behaviour, not the deployer's. The last tests
+show the layer's scope: an application's own ``mock_aws`` test in the same process
+still sees moto's stock behaviour, and a pin test fails, naming the gap, when a
+moto upgrade changes an internal the layer relies on.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.cloudformation import parsing
+from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event, Stack
+from moto.cloudformation.responses import CloudFormationResponse
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+from src.database.target import Target
+from src.database.local_endpoint import EmbeddedEndpoint
+from src.database.moto_fidelity import GAPS
+from src.database.template import DEFAULT_TEMPLATE
+
+STACK, TABLE = "fidelity", "VibeDigest-dev"
+BODY = DEFAULT_TEMPLATE.read_text(encoding="utf-8")
+PARAMETERS = [{"ParameterKey": "Environment", "ParameterValue": "dev"}]
+IMPORT = [{"ResourceType": "AWS::DynamoDB::Table", "LogicalResourceId": "DigestTable",
+           "ResourceIdentifier": {"TableName": TABLE}}]
+
+
+class Endpoint:
+    """Raw boto3 clients on the endpoint and a few CloudFormation calls."""
+
+    def __init__(self, cloudformation: BaseClient, dynamodb: BaseClient) -> None:
+        self.cf, self.ddb = cloudformation, dynamodb
+        self._count = 0
+
+    def change_set(self, kind: str, body: str = BODY, **extra: Any) -> dict[str, Any]:
+        """Create a change set and return DescribeChangeSet's answer."""
+        self._count += 1
+        created = self.cf.create_change_set(StackName=STACK, ChangeSetName=f"cs{self._count}", ChangeSetType=kind,
+                                            TemplateBody=body, Parameters=PARAMETERS, **extra)
+        return self.cf.describe_change_set(StackName=STACK, ChangeSetName=created["Id"])
+
+    def run(self, kind: str, body: str = BODY, **extra: Any) -> str:
+        """Create and execute a change set; return the stack's status."""
+        described = self.change_set(kind, body, **extra)
+        self.cf.execute_change_set(StackName=STACK, ChangeSetName=described["ChangeSetId"])
+        return self.stack()["StackStatus"]
+
+    def stack(self) -> dict[str, Any]:
+        return self.cf.describe_stacks(StackName=STACK)["Stacks"][0]
+
+    def events(self) -> list[tuple[str, str, str]]:
+        """(logical id, status, reason), oldest first."""
+        return [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason", ""))
+                for e in reversed(self.cf.describe_stack_events(StackName=STACK)["StackEvents"])]
+
+    def tags(self) -> dict[str, str]:
+        arn = self.ddb.describe_table(TableName=TABLE)["Table"]["TableArn"]
+        return {t["Key"]: t["Value"] for t in self.ddb.list_tags_of_resource(ResourceArn=arn)["Tags"]}
+
+    def pitr(self) -> str:
+        backups = self.ddb.describe_continuous_backups(TableName=TABLE)["ContinuousBackupsDescription"]
+        return backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+
+
+@pytest.fixture
+def endpoint(local_target: Target) -> Endpoint:
+    session = local_target.session()
+    return Endpoint(local_target.client("cloudformation", session), local_target.client("dynamodb", session))
+
+
+def without_outputs(body: str = BODY) -> str:
+    return body[: body.index("\nOutputs:")] + "\n"
+
+
+def test_gap_sse_template_encryption_reaches_dynamodb(endpoint: Endpoint) -> None:
+    endpoint.run("CREATE")
+    sse = endpoint.ddb.describe_table(TableName=TABLE)["Table"]["SSEDescription"]
+    assert sse["Status"] == "ENABLED" and sse["SSEType"] == "KMS" and sse["KMSMasterKeyArn"].startswith("arn:aws:kms:")
+
+
+def test_gap_pitr_template_recovery_is_applied(endpoint: Endpoint) -> None:
+    endpoint.run("CREATE")
+    assert endpoint.pitr() == "ENABLED"
+
+
+def test_gap_outputs_change_set_stacks_have_outputs_and_exports(endpoint: Endpoint) -> None:
+    endpoint.run("CREATE")
+    outputs = {o["OutputKey"]: (o["OutputValue"], o.get("ExportName")) for o in endpoint.stack()["Outputs"]}
+    assert outputs["TableName"] == (TABLE, "VibeDigest-dev-TableName")
+    exports = {e["Name"]: e["Value"] for e in endpoint.cf.list_exports()["Exports"]}
+    assert exports["VibeDigest-dev-TableArn"].endswith(f":table/{TABLE}")
+
+
+def test_gap_rollback_a_failed_create_ends_rollback_complete_with_resource_events(endpoint: Endpoint) -> None:
+    status = endpoint.run("CREATE", BODY.replace('"VibeDigest-${Environment}"', '"VibeDigest ${Environment}"', 1))
+    assert status == "ROLLBACK_COMPLETE"
+    events = endpoint.events()
+    assert [(i, s) for i, s, _ in events] == [
+        (STACK, "REVIEW_IN_PROGRESS"), (STACK, "CREATE_IN_PROGRESS"), ("DigestTable", "CREATE_IN_PROGRESS"),
+        ("DigestTable", "CREATE_FAILED"), (STACK, "ROLLBACK_IN_PROGRESS"), (STACK, "ROLLBACK_COMPLETE"),
+    ]
+    assert "Value 'VibeDigest dev' at 'tableName' failed to satisfy constraint" in events[3][2]
+    assert events[4][2] == "The following resource(s) failed to create: [DigestTable]. Rollback requested by user."
+    assert endpoint.ddb.list_tables()["TableNames"] == []
+
+
+def test_gap_rollback_a_failed_update_restores_the_table(endpoint: Endpoint) -> None:
+    endpoint.run("CREATE")
+    endpoint.ddb.put_item(TableName=TABLE, Item={"digest_date": {"S": "d"}, "item_id": {"S": "i"}})
+    keys = "- AttributeName: {}\n          KeyType: HASH\n        - AttributeName: {}\n          KeyType: RANGE"
+    replacing = BODY.replace("Value: CloudFormation", "Value: other").replace(
+        keys.format("digest_date", "item_id"), keys.format("item_id", "digest_date"))
+    assert endpoint.run("UPDATE", replacing) == "UPDATE_ROLLBACK_COMPLETE"
+    failed = [e for e in endpoint.events() if e[1] == "UPDATE_FAILED"]
+    reason = (
+        "CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+        f"Rename {TABLE} and update the stack again."
+    )
+    assert failed == [("DigestTable", "UPDATE_FAILED", reason)]
+    assert endpoint.tags()["ManagedBy"] == "CloudFormation"
+    assert endpoint.ddb.scan(TableName=TABLE)["Count"] == 1
+    assert endpoint.stack()["Outputs"]
+
+
+def test_gap_table_updates_apply_tags_pitr_and_deletion_protection(endpoint: Endpoint) -> None:
+    endpoint.run("CREATE")
+    changed = BODY.replace("Value: CloudFormation", "Value: changed").replace(
+        "PointInTimeRecoveryEnabled: true", "PointInTimeRecoveryEnabled: false").replace(
+        "DeletionProtectionEnabled: !If [IsProd, true, false]", "DeletionProtectionEnabled: true")
+    assert endpoint.run("UPDATE", changed) == "UPDATE_COMPLETE"
+    assert endpoint.tags()["ManagedBy"] == "changed"
+    assert endpoint.pitr() == "DISABLED"
+    assert endpoint.ddb.describe_table(TableName=TABLE)["Table"]["DeletionProtectionEnabled"] is True
+
+
+def test_gap_no_changes_an_empty_change_set_is_failed_with_cloudformations_reason(endpoint: Endpoint) -> None:
+    endpoint.run("CREATE")
+    described = endpoint.change_set("UPDATE")
+    assert (described["Status"], described["ExecutionStatus"]) == ("FAILED", "UNAVAILABLE")
+    assert described["StatusReason"] == (
+        "The submitted information didn't contain changes. Submit different information to create a change set."
+    )
+
+
+def test_gap_replacement_a_key_change_is_described_as_a_replacement(endpoint: Endpoint) -> None:
+    endpoint.run("CREATE")
+    described = endpoint.change_set("UPDATE", BODY.replace("KeyType: RANGE", "KeyType: RANGE\n        - AttributeName: x\n          KeyType: RANGE", 1))
+    change = described["Changes"][0]["ResourceChange"]
+    assert (change["Action"], change["Replacement"], change["PhysicalResourceId"]) == ("Modify", "True", TABLE)
+    assert {"Attribute": "Properties", "Name": "KeySchema", "RequiresRecreation": "Always"} in [
+        d["Target"] for d in change["Details"]]
+
+
+def test_gap_review_stack_and_list_change_sets(endpoint: Endpoint) -> None:
+    first = endpoint.change_set("CREATE")
+    second = endpoint.change_set("CREATE")
+    assert first["StackId"] == second["StackId"]  # the REVIEW_IN_PROGRESS stack is reused
+    assert len(endpoint.cf.list_change_sets(StackName=STACK)["Summaries"]) == 2
+    assert endpoint.cf.list_change_sets(StackName="another")["Summaries"] == []
+    endpoint.cf.execute_change_set(StackName=STACK, ChangeSetName=first["ChangeSetId"])
+    with pytest.raises(ClientError, match="InvalidChangeSetStatus"):
+        endpoint.cf.execute_change_set(StackName=STACK, ChangeSetName=second["ChangeSetId"])
+    with pytest.raises(ClientError, match="AlreadyExistsException"):
+        endpoint.change_set("CREATE")
+
+
+def test_gap_import_adopts_a_retained_table(endpoint: Endpoint) -> None:
+    endpoint.run("CREATE")
+    endpoint.ddb.put_item(TableName=TABLE, Item={"digest_date": {"S": "d"}, "item_id": {"S": "i"}})
+    endpoint.cf.delete_stack(StackName=STACK)
+    described = endpoint.change_set("IMPORT", without_outputs(), ResourcesToImport=IMPORT)
+    assert [c["ResourceChange"]["Action"] for c in described["Changes"]] == ["Import"]
+    endpoint.cf.execute_change_set(StackName=STACK, ChangeSetName=described["ChangeSetId"])
+    assert endpoint.stack()["StackStatus"] == "IMPORT_COMPLETE"
+    assert ("DigestTable", "IMPORT_COMPLETE", "") in endpoint.events()
+    resources = endpoint.cf.describe_stack_resources(StackName=STACK)["StackResources"]
+    assert [r["PhysicalResourceId"] for r in resources] == [TABLE]
+    assert endpoint.run("UPDATE") == "UPDATE_COMPLETE"
+    assert endpoint.stack()["Outputs"] and endpoint.ddb.scan(TableName=TABLE)["Count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (BODY, r"As part of the import operation, you cannot modify or add \[Outputs\]"),
+        (without_outputs().replace("    DeletionPolicy: Retain\n", ""), "must have DeletionPolicy"),
+    ],
+)
+def test_gap_import_refuses_what_cloudformation_refuses(endpoint: Endpoint, body: str, message: str) -> None:
+    endpoint.ddb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+                              KeySchema=[{"AttributeName": "digest_date", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "digest_date", "AttributeType": "S"}])
+    with pytest.raises(ClientError, match=message):
+        endpoint.change_set("IMPORT", body, ResourcesToImport=IMPORT)
+
+
+def test_gap_import_of_a_missing_table_is_refused(endpoint: Endpoint) -> None:
+    with pytest.raises(ClientError, match=f"Resources \\[{TABLE}\\] to import do not exist"):
+        endpoint.change_set("IMPORT", without_outputs(), ResourcesToImport=IMPORT)
+
+
+def test_mock_aws_in_the_same_process_keeps_mocks_stock_behaviour(moto_server: EmbeddedEndpoint) -> None:
+    """The layer is installed in this process (the worker's server runs), yet mock_aws sees plain moto:
+    no outputs for change-set stacks, no SSEDescription, and an empty change set is a ValidationError."""
+    assert moto_server.url  # the project's server (and so the layer) is live in this process
+    with mock_aws():
+        session = boto3.Session(region_name="us-east-1")
+        cf, ddb = session.client("cloudformation"), session.client("dynamodb")
+        created = cf.create_change_set(StackName=STACK, ChangeSetName="c", ChangeSetType="CREATE",
+                                       TemplateBody=BODY, Parameters=PARAMETERS)
+        cf.execute_change_set(StackName=STACK, ChangeSetName=created["Id"])
+        assert "Outputs" not in cf.describe_stacks(StackName=STACK)["Stacks"][0]
+        assert "SSEDescription" not in ddb.describe_table(TableName=TABLE)["Table"]
+        with pytest.raises(ClientError, match="No updates are to be performed"):
+            cf.create_change_set(StackName=STACK, ChangeSetName="d", ChangeSetType="UPDATE",
+                                 TemplateBody=BODY, Parameters=PARAMETERS)
+
+
+# The moto internals each gap relies on: (gap, owner, attribute, its parameters or None for data).
+PINS: list[tuple[str, Any, str, tuple[str, ...] | None]] = [
+    ("sse", parsing, "parse_and_create_resource", ("logical_id", "resource_json", "resources_map", "account_id", "region_name")),
+    ("sse", parsing, "clean_json", ("resource_json", "resources_map")),
+    ("sse", Table, "_get_default_encryption_key", ("self", "account_id", "region")),
+    ("pitr", DynamoDBBackend, "update_continuous_backups", ("self", "table_name", "point_in_time_spec")),
+    ("table-updates", parsing, "parse_and_update_resource", ("logical_id", "resource_json", "resources_map", "account_id", "region_name")),
+    ("table-updates", DynamoDBBackend, "delete_table", ("self", "name")),
+    ("no-changes", CloudFormationResponse, "_validate_different_update", ("self", "incoming_params", "stack_body", "old_stack")),
+    ("review-stack", CloudFormationBackend, "create_change_set", ("self", "stack_name", "change_set_name", "template", "parameters", "description", "change_set_type", "notification_arns", "tags", "role_arn")),
+    ("replacement", parsing.ResourceMap, "__init__", ("self", "stack_id", "stack_name", "parameters", "tags", "region_name", "account_id", "template", "cross_stack_resources")),
+    ("list-change-sets", CloudFormationResponse, "list_change_sets", ("self",)),
+    ("delete-stack-change-sets", CloudFormationBackend, "delete_stack", ("self", "name_or_stack_id")),
+    ("rollback", CloudFormationBackend, "execute_change_set", ("self", "change_set_name", "stack_name")),
+    ("rollback", parsing.ResourceMap, "_delete_resource", ("self", "parsed_resource", "resource_json")),
+    ("rollback", Stack, "_create_output_map", ("self",)),
+    ("rollback", Stack, "_add_stack_event", ("self", "resource_status", "resource_status_reason", "resource_properties")),
+    ("rollback", ChangeSet, "apply", ("self",)),
+    ("resource-events", Event, "__init__", ("self", "stack_id", "stack_name", "logical_resource_id", "physical_resource_id", "resource_type", "resource_status", "resource_status_reason", "resource_properties")),
+    ("import", CloudFormationResponse, "create_change_set", ("self",)),
+    ("import", parsing.ResourceMap, "load_parameters", ("self",)),
+    ("import", parsing.ResourceMap, "load_conditions", ("self",)),
+    ("import", Stack, "parse_template", ("template",)),
+    ("scope", ThreadedMotoServer, "_server_entry", ("self",)),
+]
+
+
+@pytest.mark.parametrize(("gap", "owner", "name", "parameters"), PINS, ids=[f"{p[0]}-{p[2]}" for p in PINS])
+def test_the_moto_internals_each_gap_relies_on_are_still_there(
+    gap: str, owner: Any, name: str, parameters: tuple[str, ...] | None
+) -> None:
+    assert gap in GAPS or gap == "scope"
+    assert hasattr(owner, name), f"moto changed: gap {gap!r} needs {owner.__name__}.{name}"
+    found = tuple(inspect.signature(getattr(owner, name)).parameters)
+    assert found == parameters, f"moto changed {owner.__name__}.{name}{found}: gap {gap!r} expects {parameters}"
+
+
+def test_the_moto_state_the_layer_reads_and_writes_is_still_there(local_target: Target) -> None:
+    """Attributes (not methods) the gaps use, read off live objects of a stack made over HTTP."""
+    session = local_target.session()
+    cf = local_target.client("cloudformation", session)
+    created = cf.create_change_set(StackName=STACK, ChangeSetName="c", ChangeSetType="CREATE", TemplateBody=BODY,
+                                   Parameters=PARAMETERS)
+    cf.execute_change_set(StackName=STACK, ChangeSetName=created["Id"])
+    from moto.cloudformation.models import cloudformation_backends
+    from moto.dynamodb.models import dynamodb_backends
+
+    backend = cloudformation_backends["123456789012"]["us-east-1"]
+    stack = next(iter(backend.stacks.values()))
+    table = dynamodb_backends["123456789012"]["us-east-1"].tables[TABLE]
+    wanted = {
+        "rollback": (backend, ("change_sets", "stacks", "exports")),
+        "outputs": (stack, ("template", "template_dict", "parameters", "output_map", "resource_map", "events", "status")),
+        "import": (stack.resource_map, ("_template", "_resource_json_map", "_parsed_resources", "input_parameters",
+                                        "resolved_parameters", "lazy_condition_map")),
+        "table-updates": (table, ("schema", "tags", "continuous_backups", "sse_specification",
+                                  "deletion_protection_enabled", "billing_mode", "throughput", "indexes")),
+        "change sets": (next(iter(backend.change_sets.values())), ("changes", "template_dict", "change_set_type",
+                                                                     "execution_status", "parameters", "stack_id")),
+    }
+    wanted["scope"] = (ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False),
+                       ("_ip_address", "_port", "_server", "_server_ready_event"))
+    for gap, (obj, names) in wanted.items():
+        missing = [n for n in names if not hasattr(obj, n)]
+        assert not missing, f"moto changed {type(obj).__name__}: gap {gap!r} needs {missing}"
