@@ -25,6 +25,8 @@ from tests.benchmarks.harness import (
     CLIENT_GOAL,
     COLD_START_ROUND_FACTOR,
     DEPLOY_GOAL,
+    LATENCY_GOAL,
+    REDEPLOY_GOAL,
     STEADY_STATE_ROUND_FACTOR,
     MARK_END,
     MARK_START,
@@ -92,6 +94,29 @@ def test_deploy_row_runs_or_is_skipped_with_a_reason(moto_server: EmbeddedEndpoi
         return
     assert_well_formed(result, rounds=1)
     assert any(note.startswith("requests of one run, AWS CLI: ") and "ExecuteChangeSet 1" in note for note in result.notes)
+
+
+def test_bulk_write_latency_row_sends_every_request_through_the_proxy(moto_server: EmbeddedEndpoint) -> None:
+    """Both sides write through the latency proxy: it forwards at least both sides' batches."""
+    (result,) = run(Sizes(rounds=1, items=30, latency_ms=1.0, warm_up=False), ["bulk-write-latency"],
+                    endpoint=moto_server, report=lambda _: None)
+    assert_well_formed(result, rounds=1)
+    assert result.goal == LATENCY_GOAL and result.title == "bulk write, 1 ms per request"
+    (forwarded,) = (note for note in result.notes if "the proxy forwarded" in note)
+    assert int(forwarded.split("forwarded ")[1].split()[0]) >= 2 * 2  # 30 items: two batches per side, at least
+
+
+def test_deploy_unchanged_row_runs_or_is_skipped_with_a_reason(moto_server: EmbeddedEndpoint) -> None:
+    """With an AWS CLI both sides deploy the up-to-date stack and change nothing (the row checks it)."""
+    (result,) = run(TINY, ["deploy-unchanged"], aws_cli=find_aws_cli(None), endpoint=moto_server,
+                    report=lambda _: None)
+    assert result.goal == REDEPLOY_GOAL
+    if find_aws_cli(None) is None:
+        assert result.skipped and "AWS CLI" in result.skipped
+        return
+    assert_well_formed(result, rounds=1)
+    (project,) = (note for note in result.notes if note.startswith("requests of one run, project: "))
+    assert "CreateChangeSet 1" in project and "ExecuteChangeSet" not in project
 
 
 @pytest.mark.parametrize("name", ["deploy", "deploy-slow"])
