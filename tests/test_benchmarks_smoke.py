@@ -6,7 +6,8 @@ speed: timings depend on the machine and its load. The deploy rows need an AWS C
 (``AWS_CLI`` or ``aws`` on PATH); without one they must be skipped with a reason.
 The slow-stack deploy row is not run whole here (the AWS CLI's side waits 30 s by
 design): its proxy is tested on its own with a fake clock, and the project's side
-once with a 1-second stack.
+once with a 1-second stack. Marked ``benchmark``: the benchmark tox env runs them
+before the benchmarks, the test env leaves them out (they are 35 s of a serial run).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from tests.benchmarks.harness import (
     run_row,
 )
 from tests.benchmarks.slow_stack import SlowStackProxy, query_action
+
+pytestmark = pytest.mark.benchmark  # run by `tox -e benchmark`, deselected in `tox -e test`
 
 TINY = Sizes(rounds=1, items=20, calls=5, warm_up=False)
 

@@ -26,9 +26,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore import xform_name
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
@@ -37,6 +36,9 @@ from . import redaction
 from .connection import Target, describe_location
 from .errors import AWS_CALL_ERRORS, ConfigurationError, DatabaseError, ServiceError, translate
 from .settings import ClientSettings, table_name_for, validate_table_name
+
+if TYPE_CHECKING:
+    import boto3
 
 logger = logging.getLogger(__name__)
 
