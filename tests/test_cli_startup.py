@@ -80,8 +80,10 @@ def test_status_on_a_running_endpoint_imports_neither_moto_nor_cfn_lint(server: 
 def test_deploy_on_a_running_endpoint_lints_but_does_not_import_moto(
     server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """With an empty lint cache the deploy lints (cfn-lint imported); the same deploy again imports none."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # an empty lint cache: this deploy must lint
     assert probe("deploy", "--dry-run", "--endpoint-url", server) == {"EXIT": "0", "MOTO": "False", "CFNLINT": "True"}
+    assert probe("deploy", "--dry-run", "--endpoint-url", server) == {"EXIT": "0", "MOTO": "False", "CFNLINT": "False"}
 
 
 def test_status_on_the_embedded_endpoint_imports_moto_only_then() -> None:
