@@ -6,7 +6,8 @@ speed: timings depend on the machine and its load. The deploy rows need an AWS C
 (``AWS_CLI`` or ``aws`` on PATH); without one they must be skipped with a reason.
 The slow-stack deploy row is not run whole here (the AWS CLI's side waits 30 s by
 design): its proxy is tested on its own with a fake clock, and the project's side
-once with a 1-second stack.
+once with a 1-second stack. Marked ``benchmark``: the benchmark tox env runs them
+before the benchmarks, the test env leaves them out (they are 35 s of a serial run).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from tests.benchmarks.harness import (
     CLIENT_GOAL,
     COLD_START_ROUND_FACTOR,
     DEPLOY_GOAL,
+    LATENCY_GOAL,
+    REDEPLOY_GOAL,
     STEADY_STATE_ROUND_FACTOR,
     MARK_END,
     MARK_START,
@@ -37,6 +40,8 @@ from tests.benchmarks.harness import (
     run_row,
 )
 from tests.benchmarks.slow_stack import SlowStackProxy, query_action
+
+pytestmark = pytest.mark.benchmark  # run by `tox -e benchmark`, deselected in `tox -e test`
 
 TINY = Sizes(rounds=1, items=20, calls=5, warm_up=False)
 
@@ -92,6 +97,29 @@ def test_deploy_row_runs_or_is_skipped_with_a_reason(moto_server: EmbeddedEndpoi
         return
     assert_well_formed(result, rounds=1)
     assert any(note.startswith("requests of one run, AWS CLI: ") and "ExecuteChangeSet 1" in note for note in result.notes)
+
+
+def test_bulk_write_latency_row_sends_every_request_through_the_proxy(moto_server: EmbeddedEndpoint) -> None:
+    """Both sides write through the latency proxy: it forwards at least both sides' batches."""
+    (result,) = run(Sizes(rounds=1, items=30, latency_ms=1.0, warm_up=False), ["bulk-write-latency"],
+                    endpoint=moto_server, report=lambda _: None)
+    assert_well_formed(result, rounds=1)
+    assert result.goal == LATENCY_GOAL and result.title == "bulk write, 1 ms per request"
+    (forwarded,) = (note for note in result.notes if "the proxy forwarded" in note)
+    assert int(forwarded.split("forwarded ")[1].split()[0]) >= 2 * 2  # 30 items: two batches per side, at least
+
+
+def test_deploy_unchanged_row_runs_or_is_skipped_with_a_reason(moto_server: EmbeddedEndpoint) -> None:
+    """With an AWS CLI both sides deploy the up-to-date stack and change nothing (the row checks it)."""
+    (result,) = run(TINY, ["deploy-unchanged"], aws_cli=find_aws_cli(None), endpoint=moto_server,
+                    report=lambda _: None)
+    assert result.goal == REDEPLOY_GOAL
+    if find_aws_cli(None) is None:
+        assert result.skipped and "AWS CLI" in result.skipped
+        return
+    assert_well_formed(result, rounds=1)
+    (project,) = (note for note in result.notes if note.startswith("requests of one run, project: "))
+    assert "CreateChangeSet 1" in project and "ExecuteChangeSet" not in project
 
 
 @pytest.mark.parametrize("name", ["deploy", "deploy-slow"])

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import boto3
+import cfnlint.api
 import pytest
 from botocore.client import BaseClient
 
-import src.database.template as template_module
 from src.database.cli import main
 from src.database.target import Target
 from src.database.local_endpoint import EmbeddedEndpoint
@@ -77,8 +77,13 @@ def test_status_on_a_running_endpoint_imports_neither_moto_nor_cfn_lint(server: 
     assert probe("status", "--endpoint-url", server) == {"EXIT": "1", "MOTO": "False", "CFNLINT": "False"}
 
 
-def test_deploy_on_a_running_endpoint_lints_but_does_not_import_moto(server: str) -> None:
+def test_deploy_on_a_running_endpoint_lints_but_does_not_import_moto(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With an empty lint cache the deploy lints (cfn-lint imported); the same deploy again imports none."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # an empty lint cache: this deploy must lint
     assert probe("deploy", "--dry-run", "--endpoint-url", server) == {"EXIT": "0", "MOTO": "False", "CFNLINT": "True"}
+    assert probe("deploy", "--dry-run", "--endpoint-url", server) == {"EXIT": "0", "MOTO": "False", "CFNLINT": "False"}
 
 
 def test_status_on_the_embedded_endpoint_imports_moto_only_then() -> None:
@@ -89,11 +94,12 @@ def test_status_on_the_embedded_endpoint_imports_moto_only_then() -> None:
 class Built:
     """Counts sessions, clients and lint runs made through ``Target`` and cfn-lint while a command runs."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
         self.sessions = 0
         self.clients: list[str] = []
         self.lints = 0
-        session, client, lint = Target.session, Target.client, template_module.lint
+        session, client, lint = Target.session, Target.client, cfnlint.api.lint
+        monkeypatch.setenv("XDG_CACHE_HOME", str(cache))  # an empty lint cache: the command lints
 
         def counting_session(target: Target) -> boto3.Session:
             self.sessions += 1
@@ -109,14 +115,14 @@ class Built:
 
         monkeypatch.setattr(Target, "session", counting_session)
         monkeypatch.setattr(Target, "client", counting_client)
-        monkeypatch.setattr(template_module, "lint", counting_lint)
+        monkeypatch.setattr(cfnlint.api, "lint", counting_lint)
 
 
 @pytest.mark.parametrize("command", ["deploy", "demo"])
 def test_a_deployment_lints_once_and_builds_two_clients_from_one_session(
-    command: str, server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    command: str, server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    built = Built(monkeypatch)
+    built = Built(monkeypatch, tmp_path)
     code = main([command, "--endpoint-url", server])
     out, err = capsys.readouterr()
     assert code == 0, err

@@ -24,9 +24,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.client import BaseClient
 
 from . import redaction
@@ -34,6 +33,9 @@ from .aws_call import call_aws, location, prepare
 from .errors import ConfigurationError, DatabaseError, ServiceError
 from .settings import ClientSettings, table_name_for, validate_table_name
 from .target import Target
+
+if TYPE_CHECKING:
+    import boto3
 
 logger = logging.getLogger(__name__)
 

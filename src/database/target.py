@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import boto3
+import botocore.session
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError
 
@@ -21,6 +22,9 @@ from . import redaction
 from .aws_call import location, prepare
 from .errors import ConfigurationError, translate
 from .settings import ClientSettings, shown, validate_endpoint_url, validate_region
+
+if TYPE_CHECKING:
+    import boto3
 
 logger = logging.getLogger(__name__)
 
@@ -57,28 +61,37 @@ class Target:
 
     def session(self) -> boto3.Session:
         """Build a boto3 session; the profile and region are checked here, not at first call."""
+        import boto3  # here, not at import: boto3 adds s3transfer and its resource layer (~45 ms, 7,000 objects)
+
+        return boto3.Session(botocore_session=self.core_session())
+
+    def core_session(self) -> botocore.session.Session:
+        """The botocore session under ``session`` (credentials, profile, region), enough for a client."""
         redaction.install()
         try:
+            core = botocore.session.Session()
             if self.dummy_credentials:
-                return boto3.Session(
-                    aws_access_key_id=DUMMY_ACCESS_KEY_ID,
-                    aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY,
-                    region_name=self.region,
-                )
-            return boto3.Session(profile_name=self.profile, region_name=self.region)
+                core.set_credentials(DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY)
+            elif self.profile is not None:
+                core.set_config_variable("profile", self.profile)
+            if self.region is not None:
+                core.set_config_variable("region", self.region)
+            core.get_scoped_config()  # an unknown profile fails here, as in boto3.Session
         except BotoCoreError as error:
             raise translate(error, operation="session setup") from error
+        return core
 
     def client(self, service: str, session: boto3.Session | None = None) -> BaseClient:
-        """Build a low-level client for ``service`` with this target's endpoint and settings."""
-        session = session or self.session()
+        """Build a low-level client for ``service`` with this target's endpoint and settings.
+
+        Without a ``session`` the client comes from a botocore session: the same client,
+        without importing boto3, so a cold start costs no more than raw boto3's.
+        """
+        built: boto3.Session | botocore.session.Session = session or self.core_session()
+        create = built.create_client if isinstance(built, botocore.session.Session) else built.client
         try:
-            client = session.client(
-                service,
-                endpoint_url=self.endpoint_url,
-                # boto3 keeps its botocore session (the environment + profile chain) private
-                config=self.settings.botocore_config(getattr(session, "_session", None)),
-            )
+            core = built if isinstance(built, botocore.session.Session) else built._session  # boto3 keeps it private
+            client = create(service, endpoint_url=self.endpoint_url, config=self.settings.botocore_config(core))
         except BotoCoreError as error:
             raise translate(error, operation=f"{service} client setup") from error
         except ValueError as error:  # botocore's answer to e.g. a bad AWS_ENDPOINT_URL_* or config-file value
@@ -86,7 +99,7 @@ class Target:
                 f"Cannot build the {service} client: {shown(str(error))}. "
                 "Check the AWS_ENDPOINT_URL* variables and the AWS config file."
             ) from error
-        remember_credentials(session)
+        remember_credentials(built)
         retries = client.meta.config.retries or {}
         logger.debug(
             "Built %s client for %s (retry mode %s, %s attempts)",
@@ -98,7 +111,7 @@ class Target:
         return prepare(client)
 
 
-def remember_credentials(session: boto3.Session) -> None:
+def remember_credentials(session: boto3.Session | botocore.session.Session) -> None:
     """Register the session's secret key and token for redaction, if it has any."""
     try:
         credentials = session.get_credentials()

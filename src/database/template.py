@@ -3,7 +3,9 @@
 Roles:
 - ``load_template`` reads the file, parses it with cfn-lint's own decoder (which
   understands ``!Ref``/``!Sub`` short forms) and lints it; any cfn-lint error
-  raises ``TemplateError`` so a broken template never reaches an AWS call.
+  raises ``TemplateError`` so a broken template never reaches an AWS call. A clean
+  result is remembered by ``lint_cache``, so an unchanged template is neither parsed
+  nor linted again (and cfn-lint, a second of imports, is not imported at all).
 - ``expected_table`` resolves the table resource for one environment (``Ref``,
   ``Fn::Sub``, ``Fn::If``, ``Fn::Equals``, ``Fn::Not`` on parameters) into the values
   the live verification compares against.
@@ -17,9 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfnlint.api import lint
-from cfnlint.decode.decode import decode_str
-
+from . import lint_cache
 from .errors import TemplateError
 from .settings import validate_environment
 
@@ -66,20 +66,34 @@ def load_template(path: Path | str = DEFAULT_TEMPLATE) -> Template:
         raise TemplateError(f"Template not found: {path}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise TemplateError(f"Template {path} cannot be read: {type(error).__name__}") from error
+    key = lint_cache.cache_key(body)
+    result = lint_cache.lookup(key) if key else None
+    if result is None:
+        result = _parse_and_lint(path, body)
+        if key:
+            lint_cache.store(key, result)
+    for warning in result.warnings:
+        logger.warning("cfn-lint: %s", warning)
+    return Template(path=path, body=body, document=dict(result.document), warnings=result.warnings)
+
+
+def _parse_and_lint(path: Path, body: str) -> lint_cache.LintResult:
+    """Parse with cfn-lint's decoder and lint (importing cfn-lint here); raise ``TemplateError`` on errors."""
+    from cfnlint.api import lint
+    from cfnlint.decode.decode import decode_str
+
     document, parse_errors = decode_str(body)
     if parse_errors or not isinstance(document, dict):
         detail = _describe_matches(parse_errors) if parse_errors else "not a mapping"
         raise TemplateError(f"Template {path} is not valid YAML/JSON: {detail}")
     matches = lint(body)
     errors = [m for m in matches if m.rule.id.startswith("E")]
-    warnings = tuple(_describe_match(m) for m in matches if not m.rule.id.startswith("E"))
-    for warning in warnings:
-        logger.warning("cfn-lint: %s", warning)
     if errors:
         raise TemplateError(
             f"cfn-lint found {len(errors)} error(s) in {path}; not deploying: {_describe_matches(errors)}"
         )
-    return Template(path=path, body=body, document=dict(document), warnings=warnings)
+    warnings = tuple(_describe_match(m) for m in matches if not m.rule.id.startswith("E"))
+    return lint_cache.LintResult(document=dict(document), warnings=warnings)
 
 
 def _describe_match(match: Any) -> str:

@@ -1,7 +1,7 @@
 """``python -m tests.benchmarks``: run the rows, print the table, optionally write RESULTS.md.
 
 Usage: ``python -m tests.benchmarks [--rounds N] [--items N] [--calls N] [--stack-seconds S]
-[--only ROW ...] [--markdown PATH] [--aws-cli PATH] [--profile [TOP]] [--no-warm-up] [--no-diagnostics]``.
+[--latency-ms MS] [--only ROW ...] [--markdown PATH] [--aws-cli PATH] [--profile [TOP]] [--no-warm-up] [--no-diagnostics]``.
 The exit code is 0 when every row ran (whether or not it met its goal: this measures,
 it does not gate), 1 when a row's work failed.
 """
@@ -37,8 +37,12 @@ from .harness import (
     run_row,
     write_markdown,
 )
+from .latency_row import BulkWriteLatency
+from .redeploy_row import DeployUnchanged
 
-ROWS: tuple[type[Row], ...] = (ColdStart, SteadyState, BulkWrite, ReadDay, Deploy, DeploySlowStack)
+ROWS: tuple[type[Row], ...] = (
+    ColdStart, SteadyState, BulkWrite, BulkWriteLatency, ReadDay, Deploy, DeployUnchanged, DeploySlowStack
+)
 ROW_NAMES = tuple(row.name for row in ROWS)
 
 
@@ -72,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stack-seconds", type=_seconds, default=defaults.stack_seconds, metavar="S",
                         help="how long the stack takes to create in the deploy-slow row "
                         f"(default {defaults.stack_seconds:g})")
+    parser.add_argument("--latency-ms", type=_seconds, default=defaults.latency_ms, metavar="MS",
+                        help="latency the proxy adds to each request in the bulk-write-latency row "
+                        f"(default {defaults.latency_ms:g})")
     parser.add_argument("--only", nargs="+", choices=ROW_NAMES, metavar="ROW",
                         help=f"run only these rows: {', '.join(ROW_NAMES)}")
     parser.add_argument("--markdown", type=Path, metavar="PATH",
@@ -133,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         items=args.items,
         calls=args.calls,
         stack_seconds=args.stack_seconds,
+        latency_ms=args.latency_ms,
         warm_up=args.warm_up,
         diagnostics=args.diagnostics,
     )

@@ -15,6 +15,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 from src.database.client import DynamoDBClient
+from src.database.connection import Target
 
 from .harness import BenchmarkError, Row, Sample, timed
 
@@ -64,9 +65,14 @@ class _DataRow(Row):
         self.bench.create_table(name)
         return name
 
+    @property
+    def data_url(self) -> str:
+        """Where both sides' timed requests go: the endpoint (a latency proxy in front of it in one row)."""
+        return self.bench.url
+
     def project_store(self, table: str) -> DigestStore:
         """A store on a new ``DynamoDBClient`` whose boto3 client is already built (untimed)."""
-        client = DynamoDBClient.for_target(self.bench.target(), table_name=table)
+        client = DynamoDBClient.for_target(Target.local(self.data_url, self.bench.region), table_name=table)
         client.client  # noqa: B018 - build the lazy boto3 client outside the timed part
         return DigestStore(client)
 
@@ -113,7 +119,7 @@ class BulkWrite(_DataRow):
         self._baseline(self.plain_items[:100])
 
     def _batch_write(self, table_name: str, items: list[dict[str, Any]]) -> None:
-        table = self.bench.session().resource("dynamodb", endpoint_url=self.bench.url).Table(table_name)
+        table = self.bench.session().resource("dynamodb", endpoint_url=self.data_url).Table(table_name)
         with table.batch_writer() as writer:
             for item in items:
                 writer.put_item(Item=item)
@@ -135,7 +141,7 @@ class BulkWrite(_DataRow):
 
     def _baseline(self, items: list[dict[str, Any]]) -> Sample:
         name = self.fresh_table()
-        table = self.bench.session().resource("dynamodb", endpoint_url=self.bench.url).Table(name)
+        table = self.bench.session().resource("dynamodb", endpoint_url=self.data_url).Table(name)
 
         def work() -> None:
             with table.batch_writer() as writer:
