@@ -6,6 +6,7 @@ developer's shell, so nothing can reach real AWS by accident.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Iterator
 
@@ -50,6 +51,24 @@ def local_target(moto_server: EmbeddedEndpoint) -> Target:
     """
     reset_moto(moto_server)
     return Target.local(moto_server.url, settings=ClientSettings(read_timeout=MOTO_READ_TIMEOUT))
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Undo the CLI's ``configure_logging`` (root handlers and level, the levels it sets on named loggers).
+
+    For tests that run commands in-process through ``cli.main``.
+    """
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    named = {name: logging.getLogger(name).level for name in ("botocore", "werkzeug", "src.database")}
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, previous in named.items():
+            logging.getLogger(name).setLevel(previous)
 
 
 @pytest.fixture

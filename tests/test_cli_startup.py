@@ -10,7 +10,6 @@ command in a fresh interpreter, since this test process has imported everything.
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
@@ -39,18 +38,7 @@ print("CFNLINT", any(name == "cfnlint" or name.startswith("cfnlint.") for name i
 """
 
 
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """Undo ``configure_logging`` (root handlers and levels) after each in-process command."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    botocore_level = logging.getLogger("botocore").level
-    try:
-        yield
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        logging.getLogger("botocore").setLevel(botocore_level)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 @pytest.fixture

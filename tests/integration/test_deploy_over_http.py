@@ -1,41 +1,65 @@
-"""The CLI end to end: ``python -m src.database`` run as a subprocess, talking real HTTP.
+"""The CLI end to end over real HTTP: ``deploy``, ``lint``, ``status`` and ``delete`` against
+the embedded endpoint a command starts itself, or against a ``python -m src.database serve``
+subprocess that keeps state between commands until it is stopped with SIGINT (Ctrl-C) or
+SIGTERM.
 
-Commands run with ``sys.executable`` from the repository root with placeholder
-credentials and every AWS_*/VIBEDIGEST_* variable of the calling shell removed, so
-nothing can reach real AWS. ``deploy`` without ``--endpoint-url`` starts its own
-embedded endpoint on a free 127.0.0.1 port; ``serve`` runs one that later commands reach
-with ``--endpoint-url``, keeping state between them until it is stopped with SIGINT
-(Ctrl-C) or SIGTERM.
+The commands run in-process through ``cli.main`` (what ``python -m src.database`` calls
+with ``sys.exit``; ``tests/test_cli.py`` runs that entry point once as a subprocess), with
+placeholder credentials and no AWS_*/VIBEDIGEST_* variable of the calling shell, so nothing
+can reach real AWS. A subprocess per command cost about 6 s of CPU (a fresh interpreter
+importing boto3, moto and cfn-lint); in-process it is under 1 s. ``serve`` stays a real
+process: its state between commands and its exit on a signal are what is tested.
 """
 
 from __future__ import annotations
 
 import re
 import signal
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
 
-from tests.support.endpoints import ROOT, Served, child_environment
+from src.database.cli import main
+from src.database.local_endpoint import EmbeddedEndpoint
+from src.database.target import Target
+from tests.support.endpoints import ROOT, Served, reset_moto
 
-COMMAND_TIMEOUT = 120.0  # generous: a bound on hanging, not a performance assertion
+
+@dataclass(frozen=True)
+class Result:
+    """One command's exit code and output, as a person running it sees them."""
+
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run one CLI command to completion and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "src.database", *args],
-        cwd=ROOT,
-        env=child_environment(),
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        check=False,
-    )
+pytestmark = pytest.mark.usefixtures("restore_logging")
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """``run_cli(*args)``: run one command through ``cli.main``, return its ``Result``."""
+
+    def run(*args: str) -> Result:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
+@pytest.fixture
+def embedded(local_target: Target, moto_server: EmbeddedEndpoint) -> Iterator[None]:
+    """moto's state is process-wide: the command's own embedded endpoint shares the worker's, emptied after."""
+    try:
+        yield
+    finally:
+        reset_moto(moto_server)
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -43,7 +67,7 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
-def assert_clean_success(result: subprocess.CompletedProcess[str]) -> None:
+def assert_clean_success(result: Result) -> None:
     """Exit 0, no error line, no traceback (the output is shown if not)."""
     detail = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     assert result.returncode == 0, detail
@@ -61,7 +85,9 @@ def served() -> Iterator[Served]:
         server.kill()
 
 
-def test_deploy_with_embedded_endpoint_prints_change_set_checks_and_description() -> None:
+def test_deploy_with_embedded_endpoint_prints_change_set_checks_and_description(
+    embedded: None, run_cli: Callable[..., Result]
+) -> None:
     """``deploy --env dev`` starts its own endpoint, deploys, verifies and describes the table."""
     result = run_cli("deploy", "--env", "dev")
     assert_clean_success(result)
@@ -82,7 +108,9 @@ def test_deploy_with_embedded_endpoint_prints_change_set_checks_and_description(
     assert out.rstrip().endswith("Deployment verified.")
 
 
-def test_deploy_dry_run_shows_the_change_set_and_changes_nothing() -> None:
+def test_deploy_dry_run_shows_the_change_set_and_changes_nothing(
+    embedded: None, run_cli: Callable[..., Result]
+) -> None:
     """``deploy --dry-run`` previews the change set and stops before executing or verifying."""
     result = run_cli("deploy", "--env", "staging", "--dry-run")
     assert_clean_success(result)
@@ -93,14 +121,16 @@ def test_deploy_dry_run_shows_the_change_set_and_changes_nothing() -> None:
     assert "CREATE_COMPLETE" not in result.stdout
 
 
-def test_lint_passes_on_the_shipped_template() -> None:
+def test_lint_passes_on_the_shipped_template(run_cli: Callable[..., Result]) -> None:
     """``lint`` reports the shipped template clean."""
     result = run_cli("lint")
     assert_clean_success(result)
     assert "infrastructure/dynamodb.yml: cfn-lint found no errors (0 warning(s))." in result.stdout
 
 
-def test_deploy_refuses_a_broken_template_before_any_endpoint(tmp_path: Path) -> None:
+def test_deploy_refuses_a_broken_template_before_any_endpoint(
+    tmp_path: Path, run_cli: Callable[..., Result]
+) -> None:
     """A template cfn-lint rejects: exit 1, one ``error:`` line naming the file and the rule,
     and no endpoint was even started (the template is linted first)."""
     broken = tmp_path / "broken.yml"
@@ -114,8 +144,10 @@ def test_deploy_refuses_a_broken_template_before_any_endpoint(tmp_path: Path) ->
     assert "Embedded endpoint" not in result.stdout
 
 
-def test_serve_keeps_state_between_commands_and_stops_on_sigint(served: Served) -> None:
-    """deploy then status against one ``serve`` (status finds the deployed table); Ctrl-C exits 0."""
+def test_serve_keeps_state_between_commands_and_stops_on_sigint(served: Served, run_cli: Callable[..., Result]) -> None:
+    """deploy then status against one ``serve`` (status finds the deployed table); then the path
+    issue 8 found dead-ended: write items, delete, deploy again -> rc 0, the new stack holds the
+    retained table (imported), every item reads back; Ctrl-C exits 0."""
     deployed = run_cli("deploy", "--env", "dev", "--endpoint-url", served.url)
     assert_clean_success(deployed)
     assert "Embedded endpoint" not in deployed.stdout  # it used the served endpoint, not its own
@@ -126,15 +158,6 @@ def test_serve_keeps_state_between_commands_and_stops_on_sigint(served: Served) 
     assert re.search(r"^  table_name +VibeDigest-dev$", status.stdout, re.MULTILINE)
     assert re.search(rf"^  endpoint +{re.escape(served.url)}$", status.stdout, re.MULTILINE)
 
-    assert served.stop(signal.SIGINT) == 0
-    assert served.stdout[-1] == "Stopped."
-    assert "Traceback" not in "\n".join(served.stderr)
-
-
-def test_delete_then_deploy_again_against_serve_keeps_every_item(served: Served) -> None:
-    """The path issue 8 found dead-ended: deploy, write items, delete, deploy again -> rc 0, the
-    new stack holds the retained table (imported), every item reads back."""
-    assert_clean_success(run_cli("deploy", "--env", "dev", "--endpoint-url", served.url))
     dynamodb = boto3.client("dynamodb", endpoint_url=served.url, region_name="us-east-1",
                             aws_access_key_id="testing", aws_secret_access_key="testing")
     for i in range(12):
@@ -148,10 +171,13 @@ def test_delete_then_deploy_again_against_serve_keeps_every_item(served: Served)
     resources = cloudformation.describe_stack_resources(StackName="vibedigest-dev")["StackResources"]
     assert [r["PhysicalResourceId"] for r in resources] == ["VibeDigest-dev"]
     assert dynamodb.scan(TableName="VibeDigest-dev")["Count"] == 12
+
     assert served.stop(signal.SIGINT) == 0
+    assert served.stdout[-1] == "Stopped."
+    assert "Traceback" not in "\n".join(served.stderr)
 
 
-def test_status_without_table_fails_cleanly_and_serve_stops_on_sigterm(served: Served) -> None:
+def test_status_without_table_fails_cleanly_and_serve_stops_on_sigterm(served: Served, run_cli: Callable[..., Result]) -> None:
     """status before any deploy: exit 1, one ``error:`` line naming the table, no traceback;
     then SIGTERM stops serve with exit 0."""
     result = run_cli("status", "--env", "prod", "--endpoint-url", served.url)
