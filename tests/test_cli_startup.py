@@ -10,6 +10,7 @@ command in a fresh interpreter, since this test process has imported everything.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -24,17 +25,19 @@ from botocore.client import BaseClient
 from src.database.cli import main
 from src.database.target import Target
 from src.database.local_endpoint import EmbeddedEndpoint
+from src.database.template import load_template
 from tests.support.endpoints import reset_moto
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROBE = """\
-import sys
+import json, os, sys
 from src.database.cli import main
-code = main(sys.argv[1:])
-loaded = set(sys.modules)
-print("EXIT", code)
-print("MOTO", "moto.server" in loaded)
-print("CFNLINT", any(name == "cfnlint" or name.startswith("cfnlint.") for name in loaded))
+for cache, argv in json.loads(sys.argv[1]):
+    os.environ["XDG_CACHE_HOME"] = cache
+    code = main(argv)
+    loaded = set(sys.modules)
+    cfnlint = any(name == "cfnlint" or name.startswith("cfnlint.") for name in loaded)
+    print("STEP", json.dumps({"EXIT": str(code), "MOTO": str("moto.server" in loaded), "CFNLINT": str(cfnlint)}))
 """
 
 
@@ -48,35 +51,48 @@ def server(local_target: Target, moto_server: EmbeddedEndpoint) -> Iterator[str]
     reset_moto(moto_server)
 
 
-def probe(*argv: str) -> dict[str, str]:
-    """Run ``main(argv)`` in a fresh interpreter; return its exit code and whether moto/cfn-lint were imported."""
+def probe(steps: list[tuple[Path, list[str]]]) -> list[dict[str, str]]:
+    """Run ``main(argv)`` for each step, in order, in one fresh interpreter, with XDG_CACHE_HOME set to
+    the step's cache; return each step's exit code and whether moto/cfn-lint were imported by then.
+
+    Modules stay imported once loaded, so the steps go from the command needing least to the one
+    needing most: one interpreter answers for all of them (each costs a few seconds to start).
+    """
+    argument = json.dumps([[str(cache), argv] for cache, argv in steps])
     completed = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv], cwd=REPO_ROOT, env=dict(os.environ), capture_output=True, text=True,
-        timeout=120,
+        [sys.executable, "-c", PROBE, argument], cwd=REPO_ROOT, env=dict(os.environ), capture_output=True,
+        text=True, timeout=120, check=False,
     )
-    found = dict(line.split(" ", 1) for line in completed.stdout.splitlines() if line.split(" ", 1)[0] in
-                 ("EXIT", "MOTO", "CFNLINT"))
-    assert set(found) == {"EXIT", "MOTO", "CFNLINT"}, completed.stdout + completed.stderr
+    found = [json.loads(line.split(" ", 1)[1]) for line in completed.stdout.splitlines() if line.startswith("STEP ")]
+    assert len(found) == len(steps), completed.stdout + completed.stderr
     return found
 
 
-def test_status_on_a_running_endpoint_imports_neither_moto_nor_cfn_lint(server: str) -> None:
-    """``status --endpoint-url`` needs boto3 only (the table is missing here, so it exits 1)."""
-    assert probe("status", "--endpoint-url", server) == {"EXIT": "1", "MOTO": "False", "CFNLINT": "False"}
-
-
-def test_deploy_on_a_running_endpoint_lints_but_does_not_import_moto(
+def test_each_command_imports_moto_and_cfn_lint_only_when_it_needs_them(
     server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With an empty lint cache the deploy lints (cfn-lint imported); the same deploy again imports none."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # an empty lint cache: this deploy must lint
-    assert probe("deploy", "--dry-run", "--endpoint-url", server) == {"EXIT": "0", "MOTO": "False", "CFNLINT": "True"}
-    assert probe("deploy", "--dry-run", "--endpoint-url", server) == {"EXIT": "0", "MOTO": "False", "CFNLINT": "False"}
+    """In one fresh interpreter, in this order:
 
-
-def test_status_on_the_embedded_endpoint_imports_moto_only_then() -> None:
-    """Without ``--endpoint-url`` the command starts its own endpoint, so moto is needed."""
-    assert probe("status") == {"EXIT": "1", "MOTO": "True", "CFNLINT": "False"}
+    - ``status --endpoint-url`` needs boto3 only (the table is missing here, so it exits 1);
+    - ``deploy --endpoint-url`` of a template linted before (warm cache) imports neither;
+    - the same deploy with an empty lint cache lints (cfn-lint imported), still no moto;
+    - ``status`` without ``--endpoint-url`` starts its own endpoint, so moto is needed then.
+    """
+    warm, empty = tmp_path / "warm", tmp_path / "empty"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(warm))
+    load_template()  # lints the shipped template into the warm cache, as an earlier deploy would
+    deploy = ["deploy", "--dry-run", "--endpoint-url", server]
+    assert probe([
+        (warm, ["status", "--endpoint-url", server]),
+        (warm, deploy),
+        (empty, deploy),
+        (empty, ["status"]),
+    ]) == [
+        {"EXIT": "1", "MOTO": "False", "CFNLINT": "False"},
+        {"EXIT": "0", "MOTO": "False", "CFNLINT": "False"},
+        {"EXIT": "0", "MOTO": "False", "CFNLINT": "True"},
+        {"EXIT": "1", "MOTO": "True", "CFNLINT": "True"},
+    ]
 
 
 class Built:
