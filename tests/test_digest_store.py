@@ -404,8 +404,8 @@ def test_day_with_one_malformed_item_raises_naming_it_and_delete_clears_it(
 
 
 def test_day_follows_pagination_past_one_megabyte(store: DigestStore, client: DynamoDBClient) -> None:
-    """300 items of about 4 KB make 1.2 MB: moto, like DynamoDB, pages Query results at 1 MB."""
-    items = numbered_items(DAY, 300, summary="v" * 4000)
+    """12 items of about 100 KB make 1.2 MB: moto, like DynamoDB, pages Query results at 1 MB."""
+    items = numbered_items(DAY, 12, summary="v" * 100_000)
     shuffled = items[:]
     random.Random(3).shuffle(shuffled)
     store.put_many(shuffled)
@@ -444,20 +444,21 @@ def test_day_sends_last_evaluated_key_as_exclusive_start_key() -> None:
 # -- put_many ---------------------------------------------------------------------------------------------
 
 
-def test_put_many_writes_1000_items_in_batches_of_25(
+def test_put_many_writes_items_in_batches_of_25(
     store: DigestStore, client: DynamoDBClient, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """130 items: five full batches sent in parallel after the first, and the remainder."""
     sizes: list[int] = []
     client.client.meta.events.register(
         "provide-client-params.dynamodb.BatchWriteItem",
         lambda params, **_: sizes.append(len(next(iter(params["RequestItems"].values())))),
     )
-    items = numbered_items(DAY, 1000)
+    items = numbered_items(DAY, 130)
     with caplog.at_level(logging.INFO, logger="src.database.batch"):
-        assert store.put_many(iter(items)) == 1000
-    assert sizes == [BATCH_SIZE] * 40
+        assert store.put_many(iter(items)) == 130
+    assert sorted(sizes) == [5] + [BATCH_SIZE] * 5
     assert store.day(DAY) == items
-    assert "put_many: 1000 items in 40 batches, 0 retries of unprocessed items" in caplog.text
+    assert "put_many: 130 items in 6 batches, 0 retries of unprocessed items" in caplog.text
     assert "item-00000" not in caplog.text  # counts, never a dump of the items
 
 
