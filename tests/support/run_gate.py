@@ -1,6 +1,6 @@
 """The acceptance gate: run behave with its reports, optionally against a separately started ``serve``.
 
-    python -m tests.support.run_gate [--serve] [--reports DIR] [BEHAVE ARGUMENTS ...]
+    python -m tests.support.run_gate [--serve | --and-serve] [--reports DIR] [BEHAVE ARGUMENTS ...]
 
 Writes, under ``DIR`` (default ``reports/local``, or ``reports/serve`` with ``--serve``):
 ``junit/TESTS-*.xml`` (behave's JUnit XML, what CI systems read as the gate),
@@ -9,14 +9,20 @@ behave-html-pretty-formatter). The console shows behave's ``pretty`` output unle
 arguments name a format. ``--serve`` starts ``python -m src.database serve`` on a free
 port, waits until it answers, runs the suite with ``-D endpoint_url=<its URL>`` (nothing
 is reset between scenarios: the path a LocalStack or AWS run takes) and stops it.
-The exit code is behave's: non-zero when a scenario failed.
+``--and-serve`` runs both at once: the embedded-endpoint run in this process and the
+``--serve`` run in a child process (its output is printed after this run's); each run is
+mostly one busy process, so on two cores the pair takes little more than the longer one.
+The exit code is behave's (with ``--and-serve``, the first non-zero of the two): non-zero
+when a scenario failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import signal
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -25,6 +31,7 @@ from behave.__main__ import main as behave_main
 from tests.support.endpoints import ROOT, Served
 
 REPORTS = ROOT / "reports"
+CHILD_TIMEOUT = 600.0  # a bound on a hanging --serve run, not a performance assertion
 
 
 def report_arguments(directory: Path) -> list[str]:
@@ -47,10 +54,15 @@ def behave_arguments(directory: Path, extra: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the gate; return behave's exit code."""
     parser = argparse.ArgumentParser(prog="python -m tests.support.run_gate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--serve", action="store_true", help="run against a separately started serve process")
+    runs = parser.add_mutually_exclusive_group()
+    runs.add_argument("--serve", action="store_true", help="run against a separately started serve process")
+    runs.add_argument("--and-serve", action="store_true",
+                      help="also run against a serve process, at the same time, in a child process")
     parser.add_argument("--reports", type=Path, help="report directory (default reports/local or reports/serve)")
     options, extra = parser.parse_known_args(argv)
     directory = options.reports or REPORTS / ("serve" if options.serve else "local")
+    if options.and_serve:
+        return _with_serve_run(directory, extra)
     if not options.serve:
         return int(behave_main(behave_arguments(directory, extra)))
     served = Served()
@@ -59,6 +71,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(behave_main(behave_arguments(directory, [*extra, "-D", f"endpoint_url={served.url}"])))
     finally:
         served.stop(signal.SIGTERM)
+
+
+def _with_serve_run(directory: Path, extra: Sequence[str]) -> int:
+    """The embedded-endpoint run here while the ``--serve`` run goes on in a child; both exit codes count.
+
+    The child writes to a temporary file (a pipe could fill up and stall it), shown once it is done.
+    """
+    with tempfile.TemporaryFile("w+") as log:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.run_gate", "--serve", *extra],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
+        )
+        try:
+            code = int(behave_main(behave_arguments(directory, extra)))
+            child_code = child.wait(timeout=CHILD_TIMEOUT)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            log.seek(0)
+            sys.stdout.write(log.read())
+            sys.stdout.flush()
+    return code or child_code
 
 
 if __name__ == "__main__":
