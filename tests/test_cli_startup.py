@@ -11,7 +11,6 @@ command in a fresh interpreter, since this test process has imported everything.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ from src.database.cli import main
 from src.database.target import Target
 from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.template import load_template
-from tests.support.endpoints import reset_moto
+from tests.support.endpoints import reset_moto, unmeasured
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROBE = """\
@@ -60,7 +59,7 @@ def probe(steps: list[tuple[Path, list[str]]]) -> list[dict[str, str]]:
     """
     argument = json.dumps([[str(cache), argv] for cache, argv in steps])
     completed = subprocess.run(
-        [sys.executable, "-c", PROBE, argument], cwd=REPO_ROOT, env=dict(os.environ), capture_output=True,
+        [sys.executable, "-c", PROBE, argument], cwd=REPO_ROOT, env=unmeasured(), capture_output=True,
         text=True, timeout=120, check=False,
     )
     found = [json.loads(line.split(" ", 1)[1]) for line in completed.stdout.splitlines() if line.startswith("STEP ")]

@@ -34,6 +34,7 @@ from src.database.errors import (
 )
 from src.database.settings import ClientSettings
 from src.database.target import Target
+from tests.support.endpoints import unmeasured
 from tests.support.fault_proxy import Fault, FaultProxy, refused_endpoint
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -554,7 +555,7 @@ def test_with_no_logging_configured_a_caught_error_prints_nothing(local_target: 
     create_table(local_target.client("dynamodb"), "VibeDigest-dev")
     result = subprocess.run(
         [sys.executable, "-c", CONDITIONAL_PUT_SCRIPT, local_target.endpoint_url or ""],
-        check=False, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+        check=False, cwd=REPO_ROOT, env=unmeasured(), capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "caught ConditionalCheckFailedException\n"

@@ -20,6 +20,7 @@ from src.database import BatchWriteError, DigestItem, DigestStore, DynamoDBClien
 from src.database.batch import RetryPolicy, _SharedBackoff
 from src.database.errors import ConfigurationError, ItemValidationError, ServiceError
 from tests.features.steps.digest_steps import numbered_items
+from tests.support.endpoints import unmeasured
 from tests.support.fake_table import TABLE, FakeTable, Key, key_of
 
 DAY = "2026-11-26"
@@ -172,7 +173,9 @@ def test_importing_the_data_layer_imports_neither_moto_nor_cfn_lint() -> None:
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('moto', 'cfnlint'))\n"
         "print(DigestStore.__name__, DigestItem.__name__, heavy)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=unmeasured(), capture_output=True, text=True, timeout=60, check=True
+    )
     assert result.stdout.strip() == "DigestStore DigestItem []"
 
 

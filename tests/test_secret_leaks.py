@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -57,6 +56,7 @@ from src.database.errors import (
 )
 from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.settings import ClientSettings
+from tests.support.endpoints import unmeasured
 from tests.support.fault_proxy import Fault, FaultProxy, refused_endpoint
 from tests.support.figures import record
 from tests.support.tables import create_digest_table
@@ -332,7 +332,7 @@ def test_cli_commands_never_print_or_log_the_credentials(
 def test_cli_debug_subprocess_never_prints_the_credentials(planted: Path, fresh_server: str) -> None:
     """``python -m src.database --debug status`` in a fresh interpreter: markers absent, headers redacted."""
     create_table(fresh_server, "VibeDigest-dev")
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    env = {**unmeasured(), "PYTHONPATH": str(REPO_ROOT)}
 
     result = subprocess.run(
         [sys.executable, "-m", "src.database", "--debug", "status", "--env", "dev",
@@ -504,7 +504,7 @@ def test_injected_session_or_client_is_redacted_in_a_fresh_process(
         "print(stream.getvalue())\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        [sys.executable, "-c", script], env={**unmeasured(), "PYTHONPATH": str(REPO_ROOT)},
         capture_output=True, text=True, timeout=60, check=False,
     )
 

@@ -8,6 +8,7 @@ acceptance gate (``tests/support/run_gate.py``) both use it.
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import signal
@@ -17,7 +18,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Mapping
 
 from tests.support.offline import offline_environment
 
@@ -41,6 +42,17 @@ def reset_moto(endpoint: Any) -> None:
 def child_environment() -> dict[str, str]:
     """The offline environment (placeholder credentials, no profile or endpoint), unbuffered output."""
     return {**offline_environment(), "PYTHONUNBUFFERED": "1"}
+
+
+def unmeasured(environment: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``environment`` (default ``os.environ``) without coverage's subprocess hook.
+
+    For children that check a fresh interpreter's own state (what it imports, what a
+    process-wide setting does): their code paths are measured in-process by other tests,
+    and coverage's tracer costs such a child 1-5 s of CPU importing boto3, moto or cfn-lint.
+    """
+    return {k: v for k, v in (os.environ if environment is None else environment).items()
+            if k not in ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")}
 
 
 def _pump(stream: IO[str], lines: list[str], new: queue.Queue[str]) -> None:

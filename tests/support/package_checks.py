@@ -18,6 +18,7 @@ from typing import Any, Iterator, Sequence
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from tests.support.endpoints import unmeasured
 from tests.support.offline import offline_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,7 +103,7 @@ def import_probe(root: Path = ROOT) -> dict[str, Any]:
     Sockets are disabled in the child, so any network use during import or
     construction fails the probe; boto3 client creation is counted.
     """
-    env = offline_environment({k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTHONPATH"})
+    env = unmeasured(offline_environment({k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTHONPATH"}))
     done = subprocess.run(
         [sys.executable, "-c", _IMPORT_PROBE], cwd=root, env=env, capture_output=True, text=True, timeout=60
     )
