@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from .batch import (
     DEFAULT_BACKOFF_BASE,
