@@ -263,6 +263,12 @@ class StackDeployer(DeploySteps):
         except ServiceError as error:
             if any(marker in error.aws_message for marker in NO_CHANGES_MARKERS):
                 return None  # moto's answer to an empty change set
+            if change_set_type == "CREATE" and "already exists" in error.aws_message:
+                # the stack was absent when this deploy looked: another deploy created it since
+                raise DeploymentError(
+                    f"Another deployment of {stack_name} created the stack first; nothing was changed. "
+                    "Wait for it to finish and deploy again."
+                ) from error
             raise
         started = self._origin()
         for delay in _poll_delays():
