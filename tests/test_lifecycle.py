@@ -121,7 +121,8 @@ def test_failed_create_rolls_back_then_recover_and_redeploy_succeed(life: Lifecy
     assert any("CREATE_FAILED" in line and "tableName" in line for line in life.lines)
     with pytest.raises(DeploymentError, match="is ROLLBACK_COMPLETE after a failed deployment"):
         life.deploy(template)
-    assert life.deployer().recover(STACK, "dev").startswith(f"Deleted {STACK}.")
+    recovery = life.deployer().recover(STACK, "dev")
+    assert recovery.message == f"Deleted {STACK}; it can be deployed again." and recovery.deployable
     assert life.deploy(template).status == "CREATE_COMPLETE"
 
 
@@ -243,7 +244,7 @@ def test_an_interrupted_first_deploy_is_refused_then_recovered(life: Lifecycle, 
     assert life.deployer().stack_status(STACK) == "REVIEW_IN_PROGRESS"
     with pytest.raises(DeploymentError, match="change set interrupted"):
         life.deploy(template)
-    message = life.deployer().recover(STACK, "dev")
-    assert "left by an interrupted first deploy" in message
+    recovery = life.deployer().recover(STACK, "dev")
+    assert "left by an interrupted first deploy" in recovery.message and recovery.deployable
     assert life.deployer().stack_status(STACK) is None
     assert life.deploy(template).status == "CREATE_COMPLETE"

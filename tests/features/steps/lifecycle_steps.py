@@ -260,4 +260,4 @@ def then_nothing_waiting(context: Any) -> None:
 
 @then("recover says it deleted the empty stack an interrupted deploy left")
 def then_recover_said(context: Any) -> None:
-    assert "left by an interrupted first deploy" in context.recovered, context.recovered
+    assert "left by an interrupted first deploy" in context.recovered.message, context.recovered
