@@ -151,12 +151,12 @@ def test_status_describes_the_table(command: str, server: str, capsys: pytest.Ca
     lines = out.splitlines()
     assert lines[0] == "Stack vibedigest-dev: CREATE_COMPLETE"
     assert "Connection OK. Table description:" in lines
-    assert "  table_name           VibeDigest-dev" in lines
-    assert "  partition_key        digest_date" in lines
-    assert "  sort_key             item_id" in lines
-    assert "  status               ACTIVE" in lines
-    assert "  billing_mode         PAY_PER_REQUEST" in lines
-    assert f"  endpoint             {server}" in lines
+    assert "  table_name             VibeDigest-dev" in lines
+    assert "  partition_key          digest_date" in lines
+    assert "  sort_key               item_id" in lines
+    assert "  status                 ACTIVE" in lines
+    assert "  billing_mode           PAY_PER_REQUEST" in lines
+    assert f"  endpoint               {server}" in lines
 
 
 def test_status_shows_the_stack_and_every_table_setting(server: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -175,8 +175,8 @@ def test_status_shows_the_stack_and_every_table_setting(server: str, capsys: pyt
     arn = aws(server, "dynamodb").describe_table(TableName="VibeDigest-dev")["Table"]["TableArn"]
     assert lines[:4] == [
         "Stack vibedigest-dev: CREATE_COMPLETE",
-        f"  outputs              TableName=VibeDigest-dev, TableArn={arn}",
-        f"  exports              VibeDigest-dev-TableName=VibeDigest-dev, VibeDigest-dev-TableArn={arn}",
+        f"  outputs                TableName=VibeDigest-dev, TableArn={arn}",
+        f"  exports                VibeDigest-dev-TableName=VibeDigest-dev, VibeDigest-dev-TableArn={arn}",
         lines[3],
     ]
     assert re.fullmatch(r"  last \d+ events, newest first:", lines[3])
@@ -203,7 +203,7 @@ def test_status_shows_a_retained_table_without_a_stack(server: str, capsys: pyte
         "Stack vibedigest-dev: does not exist (the table below was kept by DeletionPolicy: Retain; a deploy adopts it)"
     )
     assert lines[1] == "Connection OK. Table description:"
-    assert "  table_name           VibeDigest-dev" in lines
+    assert "  table_name             VibeDigest-dev" in lines
 
 
 def test_a_failed_create_points_at_recover_and_status_shows_why(
@@ -278,7 +278,7 @@ def test_status_on_localstack_target_uses_the_given_endpoint(server: str, capsys
     """The moto server stands in for LocalStack: same dummy credentials, same API."""
     create_stack(server, "dev")
     assert main(["status", "--target", "localstack", "--endpoint-url", server]) == 0
-    assert f"  endpoint             {server}" in capsys.readouterr().out
+    assert f"  endpoint               {server}" in capsys.readouterr().out
 
 
 def test_status_on_aws_target_uses_boto3s_configuration(
@@ -288,7 +288,7 @@ def test_status_on_aws_target_uses_boto3s_configuration(
     create_stack(server, "dev")
     monkeypatch.setenv("AWS_ENDPOINT_URL", server)
     assert main(["status", "--target", "aws"]) == 0
-    assert f"  endpoint             {server}" in capsys.readouterr().out
+    assert f"  endpoint               {server}" in capsys.readouterr().out
 
 
 def test_an_unreachable_endpoint_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -310,7 +310,7 @@ def test_the_local_target_uses_the_endpoint_from_aws_endpoint_url(
     assert main(["status"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"Using the endpoint from AWS_ENDPOINT_URL: {server}"
-    assert f"  endpoint             {server}" in lines
+    assert f"  endpoint               {server}" in lines
 
 
 def test_the_service_variables_name_each_services_endpoint(

@@ -21,6 +21,9 @@ DESCRIPTION_KEYS = ("table_name", "table_arn", "status", "partition_key", "sort_
                     "item_count", "size_bytes", "deletion_protection", "created", "region", "endpoint")
 
 
+KEY_WIDTH = len("point_in_time_recovery")
+
+
 def out(line: str = "") -> None:
     """Print one line of progress to stdout, flushed so it shows while waiting."""
     print(line, flush=True)
@@ -45,7 +48,11 @@ def print_description(description: dict[str, Any], extra: dict[str, Any] | None 
     out("Connection OK. Table description:")
     rows = {**{key: description.get(key) for key in DESCRIPTION_KEYS}, **(extra or {})}
     for key, value in rows.items():
-        out(f"  {key:<20} {value}")
+        _row(key, value)
+
+
+def _row(key: str, value: Any) -> None:
+    out(f"  {key:<{KEY_WIDTH}} {value}")
 
 
 def _pairs(mapping: dict[str, str]) -> str:
@@ -61,9 +68,9 @@ def print_status(status: EnvironmentStatus) -> None:
     else:
         out(f"Stack {stack.stack_name}: {stack.status}")
         if stack.status_reason:
-            out(f"  reason               {stack.status_reason}")
-        out(f"  outputs              {_pairs(stack.outputs)}")
-        out(f"  exports              {_pairs(stack.exports)}")
+            _row("reason", stack.status_reason)
+        _row("outputs", _pairs(stack.outputs))
+        _row("exports", _pairs(stack.exports))
         if stack.events:
             out(f"  last {len(stack.events)} events, newest first:")
         for event in stack.events:
