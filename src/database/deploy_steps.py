@@ -1,6 +1,7 @@
 """The deploy's steps around a change set, and the command's deadline (a mixin of ``StackDeployer``).
 
-- ``_operation``/``_origin``: one deadline per public command, shared by every wait.
+- ``_operation``/``_origin``/``_deadline``: when a public operation began and the one
+  deadline all its waits share (the caller's ``Deadline``, else ``timeout`` from now).
 - ``_recover_interrupted``: an empty REVIEW_IN_PROGRESS stack or leftover change sets.
 - ``_adopt``: import a retained table into the new stack (``adoption``), before the update.
 - ``_review``: report the change set, then refuse it (discarding it) when another
@@ -22,6 +23,7 @@ from .adoption import (
     resources_to_import,
 )
 from .change_review import ChangeSummary, competing, replacement_refusal, summarize
+from .deadline import Deadline
 from .errors import DeploymentError, ServiceError
 from .stack_reading import change_sets
 from .template import ExpectedTable, Template, expected_table
@@ -34,6 +36,8 @@ class DeploySteps:
         _cf: Any
         _clock: Callable[[], float]
         _op_started: float | None
+        _op_deadline: Deadline | None
+        _timeout: float | Deadline
         _ddb: Any
         _report: Callable[[str], None]
 
@@ -46,7 +50,7 @@ class DeploySteps:
         def _event_ids(self, stack_name: str) -> list[str]: ...
         def delete(self, stack_name: str) -> None: ...
         def _wait_for_stack(
-            self, stack_name: str, started: float, environment: str, seen: set[str], *, expect_failure_ok: bool = False
+            self, stack_name: str, environment: str, seen: set[str], *, expect_failure_ok: bool = False
         ) -> str: ...
 
     @contextmanager
@@ -56,10 +60,27 @@ class DeploySteps:
             yield
             return
         self._op_started = self._clock()
+        self._op_deadline = self._new_deadline()
         try:
             yield
         finally:
-            self._op_started = None
+            self._op_started = self._op_deadline = None
+
+    def _new_deadline(self) -> Deadline:
+        """The caller's ``Deadline``, shared by every operation, else ``timeout`` seconds from now."""
+        if isinstance(self._timeout, Deadline):
+            return self._timeout
+        return Deadline(self._timeout, clock=self._clock)
+
+    def _deadline(self) -> Deadline:
+        """The running operation's deadline (a fresh one outside an operation)."""
+        return self._op_deadline if self._op_deadline is not None else self._new_deadline()
+
+    def _check_deadline(self, what: str) -> None:
+        """Give up (``DeadlineExceededError``) once the operation's deadline has passed."""
+        self._deadline().check(
+            what, "CloudFormation goes on in the background; check the stack's status and events, then deploy again or recover."
+        )
 
     def _origin(self) -> float:
         """When the running operation began (now, outside one)."""
@@ -155,7 +176,7 @@ class DeploySteps:
                 f"Another deployment of {stack_name} executed its change set first; this one was not applied. "
                 "Deploy again once it has finished."
             ) from error
-        return self._wait_for_stack(stack_name, self._origin(), environment, seen)
+        return self._wait_for_stack(stack_name, environment, seen)
 
     def _refuse_competing(self, stack_name: str, mine: dict[str, Any] | None) -> None:
         """Refuse when another deploy of the stack holds a change set (``mine``: after creating ours)."""

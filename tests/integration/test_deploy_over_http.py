@@ -25,12 +25,12 @@ from tests.support.endpoints import ROOT, Served, child_environment
 COMMAND_TIMEOUT = 120.0  # generous: a bound on hanging, not a performance assertion
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run one CLI command to completion and capture its output."""
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run one CLI command to completion (in ``env``, default the offline one) and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "src.database", *args],
         cwd=ROOT,
-        env=child_environment(),
+        env=env or child_environment(),
         capture_output=True,
         text=True,
         timeout=COMMAND_TIMEOUT,
@@ -148,6 +148,34 @@ def test_delete_then_deploy_again_against_serve_keeps_every_item(served: Served)
     resources = cloudformation.describe_stack_resources(StackName="vibedigest-dev")["StackResources"]
     assert [r["PhysicalResourceId"] for r in resources] == ["VibeDigest-dev"]
     assert dynamodb.scan(TableName="VibeDigest-dev")["Count"] == 12
+    assert served.stop(signal.SIGINT) == 0
+
+
+def test_the_shell_serve_prints_sends_every_command_to_it(served: Served) -> None:
+    """With the variables ``serve`` prints exported and no --endpoint-url, each command uses that
+    endpoint (and says so) instead of a throwaway one, so the state carries over: deploy, status,
+    delete, status (the retained table, no stack), deploy (adopts it), status."""
+    exports = dict(re.findall(r"^  export (\w+)=(\S+)$", "\n".join(served.stdout), re.MULTILINE))
+    assert exports["AWS_ENDPOINT_URL"] == served.url
+    shell = {**child_environment(), **exports}
+    using = f"Using the endpoint from AWS_ENDPOINT_URL: {served.url}"
+
+    def run(*args: str) -> str:
+        result = run_cli(*args, "--env", "dev", env=shell)
+        assert_clean_success(result)
+        assert result.stdout.splitlines()[0] == using and "Embedded endpoint" not in result.stdout
+        return result.stdout
+
+    assert "Deployment verified." in run("deploy")
+    assert "Stack vibedigest-dev: CREATE_COMPLETE" in run("status")
+    run("delete")
+    status = run("status")
+    assert "Stack vibedigest-dev: does not exist (the table below was kept by DeletionPolicy: Retain" in status
+    assert re.search(r"^  table_name +VibeDigest-dev$", status, re.MULTILINE)
+    assert "importing it into vibedigest-dev" in run("deploy")
+    status = run("status")
+    assert re.search(r"^Stack vibedigest-dev: (UPDATE|IMPORT)_COMPLETE$", status, re.MULTILINE), status
+    assert re.search(r"^  point_in_time_recovery +ENABLED$", status, re.MULTILINE)
     assert served.stop(signal.SIGINT) == 0
 
 
