@@ -277,16 +277,18 @@ def build_parser() -> argparse.ArgumentParser:
     def connection_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--env", default="dev", help="dev, staging or prod (default: dev)")
         sub.add_argument("--target", choices=TARGETS, default="local",
-                         help="local (default): --endpoint-url, else AWS_ENDPOINT_URL*, else an embedded moto endpoint; "
-                         "localstack; aws: boto3's standard configuration")
+                         help="local (default): --endpoint-url, else AWS_ENDPOINT_URL*, else an embedded "
+                         "moto endpoint; localstack; aws: boto3's standard configuration")
         sub.add_argument("--region", help="AWS region (default: boto3's chain; us-east-1 for local targets)")
         sub.add_argument("--profile", help="named AWS profile (target aws)")
         sub.add_argument("--endpoint-url", help="endpoint URL, e.g. one printed by 'serve'")
         sub.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                         help=f"seconds the whole command may take, every AWS call included (default {DEFAULT_TIMEOUT:g})")
+                         help="seconds the whole command may take, every AWS call included "
+                         f"(default {DEFAULT_TIMEOUT:g})")
 
     def template_option(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--template", help="CloudFormation template path (default: the repository's infrastructure/dynamodb.yml)")
+        sub.add_argument("--template",
+                         help="CloudFormation template path (default: the repository's infrastructure/dynamodb.yml)")
 
     deploy = command("deploy", cmd_deploy, "deploy or update the stack, verify the table, test the connection")
     connection_options(deploy)
@@ -313,8 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def configure_logging(verbose: bool, debug: bool) -> None:
-    """Send logs to stderr: none by default (the CLI reports errors itself in one line),
-    INFO with -v, DEBUG with --debug (botocore's wire log included, secrets redacted)."""
+    """Send logs to stderr: none by default, INFO with -v, DEBUG with --debug.
+
+    By default the CLI reports errors itself, in one line. DEBUG includes botocore's
+    wire log, with secrets redacted.
+    """
     redaction.install()
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.CRITICAL
     handler = logging.StreamHandler(sys.stderr)
@@ -334,7 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_options(args)
         if getattr(args, "timeout", None) is not None:
             args.deadline = Deadline(args.timeout)  # from here: linting, the endpoint's start, every AWS call
-        return args.handler(args)
+        code: int = args.handler(args)
+        return code
     except DatabaseError as error:
         hint = hint_for(error, getattr(args, "env", None), getattr(args, "target", None),
                         endpoint_from=getattr(args, "endpoint_from", "--endpoint-url"))

@@ -12,9 +12,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator
-
+from typing import TYPE_CHECKING, Any
 
 from .adoption import (
     check_adoptable,
@@ -48,7 +48,7 @@ class DeploySteps:
         def _discard(self, stack_name: str, change_set: dict[str, Any], *, created_stack: bool) -> None: ...
         def _call(self, operation: str, **params: Any) -> dict[str, Any]: ...
         def _event_ids(self, stack_name: str) -> list[str]: ...
-        def delete(self, stack_name: str) -> None: ...
+        def delete(self, stack_name: str) -> None: ...  # noqa: D102 - a declaration of StackDeployer's
         def _wait_for_stack(
             self, stack_name: str, environment: str, seen: set[str], *, expect_failure_ok: bool = False
         ) -> str: ...
@@ -79,7 +79,9 @@ class DeploySteps:
     def _check_deadline(self, what: str) -> None:
         """Give up (``DeadlineExceededError``) once the operation's deadline has passed."""
         self._deadline().check(
-            what, "CloudFormation goes on in the background; check the stack's status and events, then deploy again or recover."
+            what,
+            "CloudFormation goes on in the background; check the stack's status and events, "
+            "then deploy again or recover.",
         )
 
     def _origin(self) -> float:
@@ -96,7 +98,8 @@ class DeploySteps:
         for leftover in leftovers:
             self._call("DeleteChangeSet", StackName=stack_name, ChangeSetName=leftover["ChangeSetId"])
         if leftovers:
-            return f"Stack {stack_name} is {status}; discarded {len(leftovers)} change set(s) an interrupted deploy left."
+            count = len(leftovers)
+            return f"Stack {stack_name} is {status}; discarded {count} change set(s) an interrupted deploy left."
         return None
 
     def _adopt_retained(
@@ -128,7 +131,13 @@ class DeploySteps:
         return status, [ChangeSummary("Import", expected.logical_id, "AWS::DynamoDB::Table")]
 
     def _adopt(
-        self, template: Template, stack_name: str, environment: str, tags: dict[str, str], expected: ExpectedTable, status: str | None
+        self,
+        template: Template,
+        stack_name: str,
+        environment: str,
+        tags: dict[str, str],
+        expected: ExpectedTable,
+        status: str | None,
     ) -> str:
         """Import the existing table into the (new) stack; return the stack's status after it."""
         self._report(
@@ -149,7 +158,9 @@ class DeploySteps:
         self._review(stack_name, change_set, execute=True, created_stack=status is None)
         return self._execute(stack_name, change_set, environment)
 
-    def _review(self, stack_name: str, change_set: dict[str, Any], *, execute: bool, created_stack: bool) -> list[ChangeSummary]:
+    def _review(
+        self, stack_name: str, change_set: dict[str, Any], *, execute: bool, created_stack: bool
+    ) -> list[ChangeSummary]:
         """Report the change set; refuse (discarding it) when another deploy goes first or it replaces the table."""
         changes = [summarize(c) for c in change_set.get("Changes", []) if c.get("Type") == "Resource"]
         self._report(f"Change set {change_set['ChangeSetName']}: {len(changes)} change(s)")
@@ -188,5 +199,6 @@ class DeploySteps:
         raise DeploymentError(
             f"Another deployment of {stack_name} is in progress (change set {other.get('ChangeSetName')}, "
             f"{other.get('Status')}/{other.get('ExecutionStatus')}); nothing was changed. Wait for it to finish and "
-            "deploy again; if no deployment is running, it was interrupted: recover the stack to discard its change set."
+            "deploy again; if no deployment is running, it was interrupted: recover the stack to discard its "
+            "change set."
         )

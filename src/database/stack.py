@@ -25,8 +25,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from botocore.client import BaseClient
 
@@ -46,7 +47,9 @@ IN_PROGRESS_SUFFIX = "_IN_PROGRESS"
 SUCCESS_STATES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 NEEDS_DELETE_STATES = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED"})
 NEEDS_CONTINUE_STATES = frozenset({"UPDATE_ROLLBACK_FAILED"})
-NO_CHANGES_MARKERS = ("didn't contain changes", "No updates are to be performed", "submitted information didn't contain")
+NO_CHANGES_MARKERS = (
+    "didn't contain changes", "No updates are to be performed", "submitted information didn't contain"
+)
 DEFAULT_TIMEOUT = 120.0
 
 
@@ -127,7 +130,13 @@ class StackDeployer(DeploySteps):
             return self._deploy(template, stack_name, environment, table_name, tags, execute)
 
     def _deploy(
-        self, template: Template, stack_name: str, environment: str, table_name: str, tags: dict[str, str], execute: bool
+        self,
+        template: Template,
+        stack_name: str,
+        environment: str,
+        table_name: str,
+        tags: dict[str, str],
+        execute: bool,
     ) -> DeployResult:
         started = self._origin()
         status = self.stack_status(stack_name)

@@ -37,7 +37,10 @@ LOCAL_REGION = "us-east-1"
 DUMMY_ACCESS_KEY_ID = "testing"
 DUMMY_SECRET_ACCESS_KEY = "testing"
 # the services the deploy tool calls, and the variable that names each one's endpoint (botocore's)
-SERVICE_ENDPOINT_VARIABLES = {"dynamodb": "AWS_ENDPOINT_URL_DYNAMODB", "cloudformation": "AWS_ENDPOINT_URL_CLOUDFORMATION"}
+SERVICE_ENDPOINT_VARIABLES = {
+    "dynamodb": "AWS_ENDPOINT_URL_DYNAMODB",
+    "cloudformation": "AWS_ENDPOINT_URL_CLOUDFORMATION",
+}
 
 
 @dataclass(frozen=True)
