@@ -74,6 +74,7 @@ def hint_for(
 
 
 def _check_endpoint(target: str | None, endpoint_from: str) -> str:
+    """What to check when the endpoint did not answer: AWS's network, or the local endpoint's URL."""
     if target == "aws":
         return "Check the network, --region and any AWS_ENDPOINT_URL* variable."
     return f"Check {endpoint_from} (e.g. the URL that 'serve' printed)."

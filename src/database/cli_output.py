@@ -52,10 +52,12 @@ def print_description(description: dict[str, Any], extra: dict[str, Any] | None 
 
 
 def _row(key: str, value: Any) -> None:
+    """One aligned ``key value`` row."""
     out(f"  {key:<{KEY_WIDTH}} {value}")
 
 
 def _pairs(mapping: dict[str, str]) -> str:
+    """``k=v, k=v`` on one line, or ``(none)``."""
     return ", ".join(f"{key}={value}" for key, value in mapping.items()) or "(none)"
 
 
