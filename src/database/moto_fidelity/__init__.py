@@ -6,7 +6,7 @@ used by ``local_endpoint.EmbeddedEndpoint``): each patch dispatches on
 application's own ``mock_aws`` tests in the same process keep moto's stock
 behaviour. Each gap is named (``GAPS``) and lives in one module; removing a gap
 when moto fixes it upstream means deleting its ``patch(...)`` line and its code.
-``tests/test_moto_fidelity_pins.py`` pins the moto internals every gap relies on.
+``tests/test_moto_fidelity.py`` pins the moto internals every gap relies on.
 """
 
 from __future__ import annotations
