@@ -19,7 +19,6 @@ from xml.etree import ElementTree
 import pytest
 
 from src.database.target import Target
-from src.database.errors import DatabaseError
 from src.database.local_endpoint import EmbeddedEndpoint
 from tests.support.acceptance import deploy_environment, ensure_deployed, stack_deployer, stack_status, table_exists
 from tests.support.backends import Backend, BackendError, open_backend
@@ -158,20 +157,34 @@ def test_scenario_item_ids_are_test_ids_unique_per_scenario(aws_backend: Backend
     assert first != second
 
 
-def test_a_table_left_without_its_stack_is_replaced_on_a_disposable_account(local_target: Target) -> None:
-    """"Given the prod table is deployed" holds even after the stack was deleted and its table retained."""
+def test_a_table_left_without_its_stack_is_adopted_again(local_target: Target) -> None:
+    """"Given the prod table is deployed" holds after the stack was deleted and its table retained."""
     deploy_environment(local_target, "prod")
     stack_deployer(local_target).delete("vibedigest-prod")
     assert stack_status(local_target, "prod") is None and table_exists(local_target, "prod")
 
     result = ensure_deployed(local_target, "prod", disposable=True)
 
-    assert result.executed and stack_status(local_target, "prod") == "CREATE_COMPLETE"
+    assert result.executed and stack_status(local_target, "prod") in ("IMPORT_COMPLETE", "UPDATE_COMPLETE")
+
+
+def test_a_retained_table_with_other_keys_is_replaced_on_a_disposable_account(local_target: Target) -> None:
+    """A leftover table the deploy refuses to adopt (other keys) is removed first, where the account is disposable."""
+    local_target.client("dynamodb").create_table(
+        TableName="VibeDigest-dev",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    result = ensure_deployed(local_target, "dev", disposable=True)
+    assert result.executed and stack_status(local_target, "dev") == "CREATE_COMPLETE"
 
 
 def test_nothing_is_removed_where_the_account_is_not_disposable(local_target: Target) -> None:
-    """With disposable=False a retained table is left alone and the deploy reports the clash."""
-    create_digest_table(local_target.client("dynamodb"), "VibeDigest-staging")
-    with pytest.raises(DatabaseError):
-        ensure_deployed(local_target, "staging", disposable=False)
-    assert table_exists(local_target, "staging")
+    """With disposable=False a retained table is never removed: the deploy adopts it, items and all."""
+    dynamodb = local_target.client("dynamodb")
+    create_digest_table(dynamodb, "VibeDigest-staging")
+    dynamodb.put_item(TableName="VibeDigest-staging", Item={"digest_date": {"S": "2026-11-26"}, "item_id": {"S": "kept"}})
+    ensure_deployed(local_target, "staging", disposable=False)
+    assert stack_status(local_target, "staging") in ("IMPORT_COMPLETE", "UPDATE_COMPLETE")
+    assert dynamodb.get_item(TableName="VibeDigest-staging", Key={"digest_date": {"S": "2026-11-26"}, "item_id": {"S": "kept"}})["Item"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -33,6 +34,7 @@ from src.database.errors import (
     ConfigurationError,
     CredentialsError,
     DatabaseError,
+    DeadlineExceededError,
     EndpointUnreachableError,
     StackNeedsRecoveryError,
     TableNotFoundError,
@@ -40,10 +42,10 @@ from src.database.errors import (
     translate,
 )
 from src.database.local_endpoint import EmbeddedEndpoint
-from src.database.target import Target
+from src.database.target import Target, configured_endpoints
 from src.database.template import DEFAULT_TEMPLATE
 from tests.support.endpoints import reset_moto
-from tests.support.fault_proxy import FaultProxy
+from tests.support.fault_proxy import FaultProxy, refused_endpoint
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYCLIDEBUGKEY"
 TOKEN = "FwoGZXIvYXdzECLIDEBUGSESSIONTOKEN0123456789"
@@ -147,13 +149,86 @@ def test_status_describes_the_table(command: str, server: str, capsys: pytest.Ca
     assert code == 0, err
     assert err == ""
     lines = out.splitlines()
-    assert lines[0] == "Connection OK. Table description:"
-    assert "  table_name           VibeDigest-dev" in lines
-    assert "  partition_key        digest_date" in lines
-    assert "  sort_key             item_id" in lines
-    assert "  status               ACTIVE" in lines
-    assert "  billing_mode         PAY_PER_REQUEST" in lines
-    assert f"  endpoint             {server}" in lines
+    assert lines[0] == "Stack vibedigest-dev: CREATE_COMPLETE"
+    assert "Connection OK. Table description:" in lines
+    assert "  table_name             VibeDigest-dev" in lines
+    assert "  partition_key          digest_date" in lines
+    assert "  sort_key               item_id" in lines
+    assert "  status                 ACTIVE" in lines
+    assert "  billing_mode           PAY_PER_REQUEST" in lines
+    assert f"  endpoint               {server}" in lines
+
+
+def test_status_shows_the_stack_and_every_table_setting(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """After a deploy: the stack's status, outputs, exports and events, then the table's keys,
+    billing, tags, point-in-time recovery, encryption, deletion protection and item count."""
+    assert main(["deploy", "--endpoint-url", server]) == 0
+    for i in range(3):
+        aws(server, "dynamodb").put_item(
+            TableName="VibeDigest-dev", Item={"digest_date": {"S": "2024-05-01"}, "item_id": {"S": f"{i}"}}
+        )
+    capsys.readouterr()
+    assert main(["status", "--endpoint-url", server]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    arn = aws(server, "dynamodb").describe_table(TableName="VibeDigest-dev")["Table"]["TableArn"]
+    assert lines[:4] == [
+        "Stack vibedigest-dev: CREATE_COMPLETE",
+        f"  outputs                TableName=VibeDigest-dev, TableArn={arn}",
+        f"  exports                VibeDigest-dev-TableName=VibeDigest-dev, VibeDigest-dev-TableArn={arn}",
+        lines[3],
+    ]
+    assert re.fullmatch(r"  last \d+ events, newest first:", lines[3])
+    assert re.fullmatch(r"    \d\d:\d\d:\d\d CREATE_COMPLETE +vibedigest-dev \[AWS::CloudFormation::Stack\]", lines[4])
+    assert any(re.fullmatch(r"    \S+ CREATE_COMPLETE +DigestTable \[AWS::DynamoDB::Table\]", line) for line in lines)
+    rows = {line.split()[0]: line.split(None, 1)[1] for line in lines if line.startswith("  ") and not line.startswith("    ")}
+    assert rows["item_count"] == "3"
+    assert rows["deletion_protection"] == "False"
+    assert rows["point_in_time_recovery"] == "ENABLED"
+    assert rows["encryption"] == "ENABLED"
+    assert "Project=VibeDigest" in rows["tags"] and "Environment=dev" in rows["tags"]
+
+
+def test_status_shows_a_retained_table_without_a_stack(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Deleted stack, retained table: both facts are shown, and it is not an error."""
+    assert main(["deploy", "--endpoint-url", server]) == 0
+    assert main(["delete", "--endpoint-url", server]) == 0
+    capsys.readouterr()
+    assert main(["status", "--endpoint-url", server]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0] == (
+        "Stack vibedigest-dev: does not exist (the table below was kept by DeletionPolicy: Retain; a deploy adopts it)"
+    )
+    assert lines[1] == "Connection OK. Table description:"
+    assert "  table_name             VibeDigest-dev" in lines
+
+
+def test_a_failed_create_points_at_recover_and_status_shows_why(
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The deploy's error names the cause and the recover command; status shows the stack's
+    failure events and that there is no table; recover deletes the stack and names the deploy."""
+    from tests.support.template_variants import rejected_name
+
+    template = rejected_name(tmp_path).path
+    assert main(["deploy", "--endpoint-url", server, "--template", str(template)]) == 1
+    line = error_line(capsys.readouterr().err)
+    assert "ended ROLLBACK_COMPLETE: DigestTable:" in line
+    assert line.endswith("Recover with: python -m src.database recover --env dev")
+    assert main(["status", "--endpoint-url", server]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Stack vibedigest-dev: ROLLBACK_COMPLETE"
+    assert any("CREATE_FAILED" in line and "DigestTable" in line and "tableName" in line for line in lines)
+    assert lines[-1] == "Table VibeDigest-dev: does not exist"
+    assert main(["recover", "--endpoint-url", server]) == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        "Deleted vibedigest-dev; it can be deployed again.",
+        "Deploy with: python -m src.database deploy --env dev",
+    ]
+    assert stacks(server) == []
 
 
 def test_status_of_a_missing_table_is_one_error_line(server: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -171,6 +246,8 @@ def test_status_of_a_missing_table_is_one_error_line(server: str, capsys: pytest
     [
         (TableNotFoundError(), "aws", "Deploy it first: python -m src.database deploy --env staging --target aws"),
         (StackNeedsRecoveryError(), "local", "Recover with: python -m src.database recover --env staging"),
+        (DeadlineExceededError(), "aws", "Raise --timeout; see what the stack did with: "
+         "python -m src.database status --env staging --target aws"),
         (CredentialsError(), "aws", "--target local"),
         (ThrottledError(), "aws", "AWS_MAX_ATTEMPTS"),
         (ConfigurationError("bad"), "aws", ""),
@@ -201,7 +278,7 @@ def test_status_on_localstack_target_uses_the_given_endpoint(server: str, capsys
     """The moto server stands in for LocalStack: same dummy credentials, same API."""
     create_stack(server, "dev")
     assert main(["status", "--target", "localstack", "--endpoint-url", server]) == 0
-    assert f"  endpoint             {server}" in capsys.readouterr().out
+    assert f"  endpoint               {server}" in capsys.readouterr().out
 
 
 def test_status_on_aws_target_uses_boto3s_configuration(
@@ -211,33 +288,104 @@ def test_status_on_aws_target_uses_boto3s_configuration(
     create_stack(server, "dev")
     monkeypatch.setenv("AWS_ENDPOINT_URL", server)
     assert main(["status", "--target", "aws"]) == 0
-    assert f"  endpoint             {server}" in capsys.readouterr().out
+    assert f"  endpoint               {server}" in capsys.readouterr().out
 
 
 def test_an_unreachable_endpoint_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> None:
-    from tests.support.fault_proxy import refused_endpoint
-
     url = refused_endpoint()
     code = main(["status", "--endpoint-url", url])
     assert code == 1
     assert f"Could not reach the endpoint in us-east-1 ({url}) for DescribeTable" in error_line(capsys.readouterr().err)
 
 
+# -- the endpoint from AWS_ENDPOINT_URL* -----------------------------------------------------
+
+
+def test_the_local_target_uses_the_endpoint_from_aws_endpoint_url(
+    server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --endpoint-url, AWS_ENDPOINT_URL set (as 'serve' prints it): that endpoint, said on stdout."""
+    create_stack(server, "dev")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server)
+    assert main(["status"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"Using the endpoint from AWS_ENDPOINT_URL: {server}"
+    assert f"  endpoint               {server}" in lines
+
+
+def test_the_service_variables_name_each_services_endpoint(
+    server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """AWS_ENDPOINT_URL_<SERVICE> wins over AWS_ENDPOINT_URL, as in botocore."""
+    create_stack(server, "dev")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", refused_endpoint())
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", server)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDFORMATION", server)
+    assert main(["status"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"Using the endpoints from AWS_ENDPOINT_URL_CLOUDFORMATION: {server} and AWS_ENDPOINT_URL_DYNAMODB: {server}"
+    )
+
+
+def test_an_endpoint_for_one_service_only_is_refused_before_any_request(
+    server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FaultProxy(server) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.url)
+        assert main(["status"]) == 1
+        seen = proxy.requests_seen
+    assert error_line(capsys.readouterr().err) == (
+        "error: AWS_ENDPOINT_URL_DYNAMODB set the endpoint of some services but not of cloudformation: "
+        "set AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_CLOUDFORMATION) too."
+    )
+    assert seen == 0
+
+
+def test_an_unreachable_endpoint_from_the_environment_is_named_in_the_hint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", refused_endpoint())
+    assert main(["status"]) == 1
+    assert error_line(capsys.readouterr().err).endswith("Check AWS_ENDPOINT_URL (e.g. the URL that 'serve' printed).")
+
+
+@pytest.mark.parametrize(
+    ("environ", "found"),
+    [
+        ({}, {}),
+        ({"AWS_ENDPOINT_URL": "http://h:1"}, {"dynamodb": "AWS_ENDPOINT_URL", "cloudformation": "AWS_ENDPOINT_URL"}),
+        ({"AWS_ENDPOINT_URL": "http://h:1", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, {}),
+        ({"AWS_ENDPOINT_URL": "http://h:1", "AWS_ENDPOINT_URL_DYNAMODB": "http://d:1"},
+         {"dynamodb": "AWS_ENDPOINT_URL_DYNAMODB", "cloudformation": "AWS_ENDPOINT_URL"}),
+    ],
+)
+def test_configured_endpoints_follow_botocores_rule(environ: dict[str, str], found: dict[str, str]) -> None:
+    assert configured_endpoints(environ) == found
+
+
+def test_a_bad_endpoint_variable_is_named(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "ftp://nowhere")
+    assert main(["status"]) == 1
+    assert error_line(capsys.readouterr().err).startswith("error: AWS_ENDPOINT_URL: Invalid endpoint URL 'ftp://nowhere'")
+
+
 # -- recover --------------------------------------------------------------------------------
 
 
 def test_recover_without_a_stack_has_nothing_to_do(server: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["recover", "--endpoint-url", server]) == 0
-    out = capsys.readouterr().out
-    assert "Stack vibedigest-dev does not exist; nothing to recover." in out
-    assert "deploy --env dev" in out
+    """The library says what it found; the CLI adds the command to run next."""
+    assert main(["recover", "--env", "staging", "--endpoint-url", server]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "Stack vibedigest-staging does not exist; nothing to recover.",
+        "Deploy with: python -m src.database deploy --env staging",
+    ]
 
 
 def test_recover_leaves_a_healthy_stack_alone(server: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """moto never produces ROLLBACK_COMPLETE, so the failed-stack paths are tested in test_stack with Stubber."""
+    """A healthy stack needs nothing: the library says so and the CLI adds no command."""
     create_stack(server, "staging")
     assert main(["recover", "--env", "staging", "--endpoint-url", server]) == 0
-    assert "Stack vibedigest-staging is CREATE_COMPLETE; nothing to recover." in capsys.readouterr().out
+    assert capsys.readouterr().out.splitlines() == ["Stack vibedigest-staging is CREATE_COMPLETE; nothing to recover."]
     assert stacks(server) == ["vibedigest-staging"]
 
 

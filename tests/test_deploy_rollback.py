@@ -250,8 +250,9 @@ def test_recover_continues_an_update_rollback_failed_stack(scripted: Scripted) -
     describe(scripted.cf, "UPDATE_ROLLBACK_IN_PROGRESS")
     events(scripted.cf, [finished, resumed, *old])
     describe(scripted.cf, "UPDATE_ROLLBACK_COMPLETE")
-    message = scripted.deployer().recover(STACK, "dev")
-    assert message == f"Stack {STACK} is UPDATE_ROLLBACK_COMPLETE; the previous template is in place again."
+    recovery = scripted.deployer().recover(STACK, "dev")
+    assert recovery.message == f"Stack {STACK} is UPDATE_ROLLBACK_COMPLETE; the previous template is in place again."
+    assert recovery.deployable
     shown = [line for line in scripted.lines if "[AWS::" in line]
     assert len(shown) == 2
     assert "UPDATE_ROLLBACK_IN_PROGRESS" in shown[0] and "Continue rollback requested" in shown[0]

@@ -9,7 +9,7 @@ refused before anything changes, two deploys at once, an interrupted first deplo
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from src.database.target import Target
 from src.database.errors import DeploymentError
 from src.database.stack import DeployResult, StackDeployer
 from src.database.template import Template, load_template
+from tests.support.concurrent_deploys import run_together
 from tests.support.template_variants import (
     failing_update,
     rejected_name,
@@ -120,7 +121,8 @@ def test_failed_create_rolls_back_then_recover_and_redeploy_succeed(life: Lifecy
     assert any("CREATE_FAILED" in line and "tableName" in line for line in life.lines)
     with pytest.raises(DeploymentError, match="is ROLLBACK_COMPLETE after a failed deployment"):
         life.deploy(template)
-    assert life.deployer().recover(STACK, "dev").startswith(f"Deleted {STACK}.")
+    recovery = life.deployer().recover(STACK, "dev")
+    assert recovery.message == f"Deleted {STACK}; it can be deployed again." and recovery.deployable
     assert life.deploy(template).status == "CREATE_COMPLETE"
 
 
@@ -206,31 +208,29 @@ def test_a_replacing_change_is_refused_before_execution(life: Lifecycle, templat
 
 
 def test_two_deploys_at_once_one_goes_on_and_no_stack_is_left_in_review(life: Lifecycle, template: Template) -> None:
-    """Both create a change set before either looks (a barrier holds them); the later one yields
-    with a clear message, the other creates the stack."""
-    barrier = threading.Barrier(2, timeout=30)
-    outcomes: dict[str, object] = {}
+    """Both look at the stack, then both create a change set, before either compares (``run_together``);
+    the later change set yields with a clear message, the other creates the stack."""
 
-    def run(name: str) -> None:
-        def report(line: str) -> None:
-            if line.startswith("Change set "):
-                barrier.wait()
-        try:
-            outcomes[name] = life.deployer(report).deploy(
-                template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS
-            ).status
-        except DeploymentError as error:
-            outcomes[name] = error
+    def deploy(report: Callable[[str], None]) -> object:
+        return life.deployer(report).deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS).status
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in ("a", "b")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    statuses = sorted(str(o) if isinstance(o, str) else "refused" for o in outcomes.values())
-    assert statuses == ["CREATE_COMPLETE", "refused"]
-    refusal = next(o for o in outcomes.values() if isinstance(o, DeploymentError))
+    outcomes = run_together([deploy, deploy])
+    assert sorted(o if isinstance(o, str) else type(o).__name__ for o in outcomes) == ["CREATE_COMPLETE", "DeploymentError"], outcomes
+    refusal = next(o for o in outcomes if isinstance(o, DeploymentError))
     assert f"Another deployment of {STACK} is in progress" in str(refusal) and "nothing was changed" in str(refusal)
+    assert life.deployer().stack_status(STACK) == "CREATE_COMPLETE"
+    assert all(c["ExecutionStatus"] != "AVAILABLE" for c in life.change_sets())
+
+
+def test_a_deploy_that_saw_no_stack_yields_to_one_that_created_it_meanwhile(life: Lifecycle, template: Template) -> None:
+    """The other deploy creates and completes the stack between this one's look and its change set."""
+
+    def other_deploy_runs(line: str) -> None:
+        if "creating a CREATE change set" in line:
+            life.deploy(template)
+
+    with pytest.raises(DeploymentError, match=f"Another deployment of {STACK} created the stack first; nothing was changed"):
+        life.deployer(other_deploy_runs).deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
     assert life.deployer().stack_status(STACK) == "CREATE_COMPLETE"
     assert all(c["ExecutionStatus"] != "AVAILABLE" for c in life.change_sets())
 
@@ -244,7 +244,7 @@ def test_an_interrupted_first_deploy_is_refused_then_recovered(life: Lifecycle, 
     assert life.deployer().stack_status(STACK) == "REVIEW_IN_PROGRESS"
     with pytest.raises(DeploymentError, match="change set interrupted"):
         life.deploy(template)
-    message = life.deployer().recover(STACK, "dev")
-    assert "left by an interrupted first deploy" in message
+    recovery = life.deployer().recover(STACK, "dev")
+    assert "left by an interrupted first deploy" in recovery.message and recovery.deployable
     assert life.deployer().stack_status(STACK) is None
     assert life.deploy(template).status == "CREATE_COMPLETE"

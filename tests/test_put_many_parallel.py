@@ -164,6 +164,14 @@ def test_a_bigger_connection_pool_allows_more_requests_in_flight() -> None:
     assert fake.most_active == 16
 
 
+def test_the_default_concurrency_fits_a_small_connection_pool() -> None:
+    """Without ``concurrency=``, a client whose pool is smaller than 8 gets as many requests in flight as its pool."""
+    meet = threading.Barrier(3, timeout=10)
+    fake = FakeTable(pool=3, before_answer=lambda call: meet.wait() if 2 <= call <= 4 else None)
+    assert store_on(fake).put_many(numbered_items(DAY, 25 * 10)) == 250
+    assert fake.most_active == 3
+
+
 def test_importing_the_data_layer_imports_neither_moto_nor_cfn_lint() -> None:
     code = (
         "import sys\n"

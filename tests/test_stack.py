@@ -19,7 +19,7 @@ import pytest
 from botocore.client import BaseClient
 
 from src.database.target import Target
-from src.database.stack import ChangeSummary, DeployResult, StackDeployer, recovery_command
+from src.database.stack import ChangeSummary, DeployResult, Recovery, StackDeployer
 from src.database.template import DEFAULT_TEMPLATE, Template, load_template
 
 STACK = "vibedigest-dev"
@@ -224,24 +224,21 @@ def test_redeploy_after_delete_reuses_nothing(harness: Harness, template: Templa
 
 
 def test_recover_on_missing_stack_says_nothing_to_do(harness: Harness) -> None:
-    """recover on an account without the stack explains and points at deploy; it changes nothing."""
-    message = harness.deployer.recover(STACK, "dev")
-    assert message == (
-        f"Stack {STACK} does not exist; nothing to recover. Deploy with: python -m src.database deploy --env dev"
-    )
+    """recover on an account without the stack says so, in the library's terms (the CLI adds the
+    deploy command), and that a deploy can follow; it changes nothing."""
+    recovery = harness.deployer.recover(STACK, "dev")
+    assert recovery == Recovery(f"Stack {STACK} does not exist; nothing to recover.", deployable=True)
+    assert str(recovery) == recovery.message
     assert harness.deployer.stack_status(STACK) is None
 
 
 def test_recover_on_healthy_stack_does_nothing(harness: Harness, template: Template) -> None:
     """A CREATE_COMPLETE stack needs no recovery and is left alone."""
     harness.deploy(template)
-    assert harness.deployer.recover(STACK, "dev") == f"Stack {STACK} is CREATE_COMPLETE; nothing to recover."
+    assert harness.deployer.recover(STACK, "dev") == Recovery(
+        f"Stack {STACK} is CREATE_COMPLETE; nothing to recover.", deployable=False
+    )
     assert harness.deployer.stack_status(STACK) == "CREATE_COMPLETE"
-
-
-def test_recovery_command_names_the_environment() -> None:
-    """The command printed in errors is the CLI's recover for that environment."""
-    assert recovery_command("staging") == "python -m src.database recover --env staging"
 
 
 def test_prod_table_has_deletion_protection_that_blocks_delete_table(harness: Harness, template: Template) -> None:

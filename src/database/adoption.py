@@ -50,7 +50,8 @@ def key_differences(table: dict[str, Any], expected: ExpectedTable) -> list[str]
             differences.append(f"{key_type} key is {live or 'absent'}, the template says {wanted or 'absent'}")
         elif wanted is not None and types.get(wanted) != expected.attribute_types.get(wanted):
             differences.append(
-                f"{key_type} key {wanted} has type {types.get(wanted)}, the template says {expected.attribute_types.get(wanted)}"
+                f"{key_type} key {wanted} has type {types.get(wanted)}, "
+                f"the template says {expected.attribute_types.get(wanted)}"
             )
     return differences
 

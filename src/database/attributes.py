@@ -18,9 +18,10 @@ Every refusal is an ``ItemValidationError`` naming the attribute path.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, DecimalException
-from typing import Any, Mapping
+from typing import Any
 
 from boto3.dynamodb.types import (
     DYNAMODB_CONTEXT,
@@ -129,16 +130,20 @@ def to_attribute(value: Any, path: str) -> AttributeValue:
     """Return ``value`` as a DynamoDB attribute value, or raise ``ItemValidationError`` naming ``path``."""
     storable = _to_storable(value, path)
     try:
-        return _SERIALIZER.serialize(storable)
+        attribute: AttributeValue = _SERIALIZER.serialize(storable)
     except (TypeError, ValueError, DecimalException) as error:  # e.g. a set mixing element types
         reason = type(error).__name__ if isinstance(error, DecimalException) else str(error)
         raise ItemValidationError(f"{path} cannot be stored in DynamoDB ({reason}).") from None
+    return attribute
 
 
-class _PlainDeserializer(TypeDeserializer):
-    """``TypeDeserializer`` giving plain Python values in one pass: numbers as ``int``
+class _PlainDeserializer(TypeDeserializer):  # type: ignore[misc]  # boto3 ships no type hints
+    """``TypeDeserializer`` giving plain Python values in one pass.
+
+    Numbers come back as ``int``
     when integral, else ``float`` (not ``Decimal``), binaries as ``bytes`` (not ``Binary``),
-    at any depth (lists, maps and sets go back through these methods)."""
+    at any depth (lists, maps and sets go back through these methods).
+    """
 
     def _deserialize_n(self, value: str) -> int | float:
         number = DYNAMODB_CONTEXT.create_decimal(value)
@@ -147,7 +152,8 @@ class _PlainDeserializer(TypeDeserializer):
         return int(number) if number == number.to_integral_value() else float(number)
 
     def _deserialize_b(self, value: bytes) -> bytes:
-        return Binary(value).value  # Binary checks the type, as the two-pass conversion did
+        plain: bytes = Binary(value).value  # Binary checks the type, as the two-pass conversion did
+        return plain
 
 
 PLAIN_DESERIALIZER = _PlainDeserializer()

@@ -44,7 +44,7 @@ _failed_call = threading.local()
 
 
 def _note_attempts(context: dict[str, Any] | None = None, **_: Any) -> None:
-    """botocore ``after-call-error`` handler: remember how many attempts the failed call made.
+    """Botocore ``after-call-error`` handler: remember how many attempts the failed call made.
 
     botocore raises connection errors and timeouts without a retry count; its retry
     context (``context["retries"]["attempt"]``) still has it when this event fires.
@@ -53,7 +53,7 @@ def _note_attempts(context: dict[str, Any] | None = None, **_: Any) -> None:
 
 
 def _foreign_error_body(operation_model: Any = None, response_dict: dict[str, Any] | None = None, **_: Any) -> None:
-    """botocore ``before-parse`` handler: turn a JSON AWS error sent to an XML-protocol client into XML.
+    """Botocore ``before-parse`` handler: turn a JSON AWS error sent to an XML-protocol client into XML.
 
     Only error answers (HTTP >= 400) whose body is a JSON object naming an AWS error
     (``__type`` or ``code``) are rewritten; everything else is left to botocore.

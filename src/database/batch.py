@@ -44,9 +44,10 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from .client import DynamoDBClient
 from .errors import (
@@ -274,11 +275,16 @@ class BatchWriter:
         )
 
 
-def worker_count(client: DynamoDBClient, concurrency: int) -> int:
-    """Validate ``concurrency`` against the client's connection pool; return it."""
+def worker_count(client: DynamoDBClient, concurrency: int | None) -> int:
+    """Validate ``concurrency`` against the client's connection pool; return it.
+
+    ``None`` means ``DEFAULT_CONCURRENCY``, lowered to the pool's size when the pool is smaller.
+    """
+    pool = getattr(getattr(client.client.meta, "config", None), "max_pool_connections", None) or 10
+    if concurrency is None:
+        return min(DEFAULT_CONCURRENCY, pool)
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(f"concurrency must be an integer of at least 1, got {concurrency!r}.")
-    pool = getattr(getattr(client.client.meta, "config", None), "max_pool_connections", None) or 10
     if concurrency > pool:
         raise ConfigurationError(
             f"concurrency {concurrency} exceeds the client's connection pool ({pool} connections, botocore's "

@@ -2,16 +2,19 @@
 
 Commands: ``demo`` (the main job: ``deploy``, then write and read back today's
 sample digest), ``deploy`` (lint, preview, deploy, verify, test the connection),
-``status`` (test the connection and describe the table), ``serve`` (run the embedded
+``status`` (the stack and the table as they are), ``serve`` (run the embedded
 endpoint), ``recover`` (after a failed deployment), ``delete`` (the stack; the table
-is retained) and ``lint``. Targets: ``local`` (embedded moto endpoint, the default),
-``localstack`` or ``aws`` (boto3's standard configuration).
+is retained) and ``lint``. Targets: ``local`` (the endpoint of ``--endpoint-url`` or
+of the ``AWS_ENDPOINT_URL*`` variables, else an embedded moto endpoint started for
+the command), ``localstack`` or ``aws`` (boto3's standard configuration).
+``--timeout`` bounds the whole command, every AWS call included (``deadline``).
 
 Expected failures print one ``error:`` line to stderr and exit 1 (2 for usage
 errors): the library's message, then the command hint ``cli_hints`` adds for it;
 progress goes to stdout, logs to stderr (``-v`` for INFO, ``--debug`` for DEBUG
-with credentials redacted). The deploy workflow itself is ``workflow``'s: this
-module parses the arguments and prints what it reports and returns.
+with credentials redacted). The deploy workflow is ``workflow``'s and the status
+``status``'s: this module parses the arguments and runs commands; ``cli_output``
+prints what they report and return.
 
 Start-up cost: the heavy modules are imported where a command needs them, not here.
 moto (``local_endpoint``) is imported only when the embedded endpoint starts (not
@@ -32,16 +35,14 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import redaction, workflow
-from .cli_hints import hint_for
-from .client import DynamoDBClient
-from .target import Target
-from .item import DigestItem
-from .sample import sample_digest
-from .store import DigestStore
+from .cli_hints import after_recovery, hint_for
+from .cli_output import format_digest, one_line, out, print_description, print_status, report_lint_warnings
+from .deadline import Deadline
 from .errors import ConfigurationError, DatabaseError, DeploymentError
+from .sample import sample_digest
 from .settings import (
     ClientSettings,
     stack_name_for,
@@ -51,7 +52,8 @@ from .settings import (
     validate_region,
     validate_timeout,
 )
-from .target import Target
+from .store import DigestStore
+from .target import Target, configured_endpoints
 from .workflow import WorkflowResult
 
 if TYPE_CHECKING:
@@ -61,30 +63,35 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TARGETS = ("local", "localstack", "aws")
-
-
-def out(line: str = "") -> None:
-    """Print one line of progress to stdout, flushed so it shows while waiting."""
-    print(line, flush=True)
+DEFAULT_TIMEOUT = 120.0
 
 
 @contextlib.contextmanager
 def open_target(args: argparse.Namespace) -> Iterator[tuple[Target, str | None]]:
     """Yield the connection target chosen on the command line and the emulator's name.
 
-    ``local`` starts the embedded endpoint for the command's duration, unless
-    ``--endpoint-url`` points at one already running (``serve``).
+    ``local`` uses ``--endpoint-url``, else the endpoint the ``AWS_ENDPOINT_URL*``
+    variables name (e.g. as ``serve`` prints them), else starts the embedded endpoint
+    for the command's duration. Every client built from the target honours the
+    command's deadline (``args.deadline``, from ``--timeout``), if it has one.
     """
     settings = ClientSettings.from_env()
+    deadline: Deadline | None = getattr(args, "deadline", None)
     if args.target == "aws":
-        yield Target(region=args.region, endpoint_url=args.endpoint_url, profile=args.profile, settings=settings), None
+        yield Target(region=args.region, endpoint_url=args.endpoint_url, profile=args.profile, settings=settings,
+                     deadline=deadline), None
     elif args.target == "localstack":
         from localstack_client.config import get_service_endpoint
 
         url = args.endpoint_url or get_service_endpoint("dynamodb") or "http://localhost:4566"
-        yield Target.local(url, args.region, settings), "localstack"
+        yield Target.local(url, args.region, settings, deadline=deadline), "localstack"
     elif args.endpoint_url:
-        yield Target.local(args.endpoint_url, args.region, settings), "moto"
+        yield Target.local(args.endpoint_url, args.region, settings, deadline=deadline), "moto"
+    elif variables := configured_endpoints():
+        args.endpoint_from = " / ".join(sorted(set(variables.values())))
+        used = [f"{name}: {os.environ[name]}" for name in sorted(set(variables.values()))]
+        out(f"Using the endpoint{'s' if len(used) > 1 else ''} from {' and '.join(used)}")
+        yield Target.local(None, args.region, settings, deadline=deadline), "moto"
     else:
         from .local_endpoint import (
             EmbeddedEndpoint,  # imports moto: only when the endpoint really starts
@@ -92,7 +99,7 @@ def open_target(args: argparse.Namespace) -> Iterator[tuple[Target, str | None]]
 
         with EmbeddedEndpoint() as endpoint:
             out(f"Embedded endpoint (moto) at {endpoint.url}; its state is discarded when this command ends.")
-            yield Target.local(endpoint.url, args.region, settings), "moto"
+            yield Target.local(endpoint.url, args.region, settings, deadline=deadline), "moto"
 
 
 def _environment(args: argparse.Namespace) -> str:
@@ -104,7 +111,7 @@ def deploy_and_verify(
 ) -> WorkflowResult:
     """Run the deploy workflow with the command's options, printing its progress and outcome."""
     result = workflow.deploy_and_verify(
-        target, template, _environment(args), emulator=emulator, dry_run=args.dry_run, timeout=args.timeout,
+        target, template, _environment(args), emulator=emulator, dry_run=args.dry_run, timeout=args.deadline,
         report=out,
     )
     if result.description is not None:
@@ -112,20 +119,6 @@ def deploy_and_verify(
         out("Deployment verified." if result.verified else
             "Deployment finished but the table does not match the template.")
     return result
-
-
-def report_lint_warnings(template: Template) -> None:
-    """Print cfn-lint's warnings (errors never get this far: they stop the command)."""
-    for warning in template.warnings:
-        out(f"cfn-lint warning: {warning}")
-
-
-def print_description(description: dict[str, Any]) -> None:
-    """Print a table description as aligned ``key: value`` lines."""
-    out("Connection OK. Table description:")
-    for key in ("table_name", "table_arn", "status", "partition_key", "sort_key", "billing_mode",
-                "item_count", "size_bytes", "deletion_protection", "created", "region", "endpoint"):
-        out(f"  {key:<20} {description.get(key)}")
 
 
 def lint_template(args: argparse.Namespace) -> Template:
@@ -143,30 +136,6 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     with open_target(args) as (target, emulator):
         result = deploy_and_verify(args, template, target, emulator)
     return 0 if result.verified else 1
-
-
-def format_digest(items: Sequence[DigestItem], *, title_width: int = 60) -> str:
-    """Render items as a text table (item_id, score, source, title truncated to ``title_width``)."""
-    if not items:
-        return "(no items)"
-    rows = [
-        (
-            item.item_id,
-            "-" if item.score is None else f"{item.score:.2f}",
-            item.source or "-",
-            item.title if len(item.title) <= title_width else item.title[: title_width - 3] + "...",
-        )
-        for item in items
-    ]
-    header = ("item_id", "score", "source", "title")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(row: Sequence[str]) -> str:
-        cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].ljust(widths[2]), row[3]]
-        return "  ".join(cells).rstrip()
-
-    separator = "  ".join("-" * width for width in widths)
-    return "\n".join([line(header), separator, *(line(row) for row in rows)])
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -190,26 +159,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Test the connection to the environment's table and describe it."""
+    """Show the environment's stack (status, events, outputs, exports) and table (settings, item count)."""
+    from .status import environment_status
+
     environment = _environment(args)
     with open_target(args) as (target, _):
-        print_description(DynamoDBClient.for_target(target, environment).test_connection())
+        print_status(environment_status(target, environment))
     return 0
 
 
-def _deployer(target: Target) -> StackDeployer:
-    """A ``StackDeployer`` whose two clients come from one session of ``target``."""
+def _deployer(target: Target, deadline: Deadline) -> StackDeployer:
+    """A ``StackDeployer`` whose two clients come from one session of ``target``, bounded by ``deadline``."""
     from .stack import StackDeployer
 
     session = target.session()
-    return StackDeployer(target.client("cloudformation", session), target.client("dynamodb", session), report=out)
+    return StackDeployer(
+        target.client("cloudformation", session), target.client("dynamodb", session), report=out, timeout=deadline
+    )
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
-    """Get a stack out of ROLLBACK_COMPLETE / UPDATE_ROLLBACK_FAILED."""
+    """Get a stack out of ROLLBACK_COMPLETE / UPDATE_ROLLBACK_FAILED / an interrupted first deploy."""
     environment = _environment(args)
     with open_target(args) as (target, _):
-        out(_deployer(target).recover(stack_name_for(environment), environment))
+        recovery = _deployer(target, args.deadline).recover(stack_name_for(environment), environment)
+    out(recovery.message)
+    hint = after_recovery(recovery.deployable, environment, args.target)
+    if hint:
+        out(hint)
     return 0
 
 
@@ -219,7 +196,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if environment == "prod" and not args.confirm_prod:
         raise ConfigurationError("Deleting the prod stack needs --confirm-prod. Nothing was deleted.")
     with open_target(args) as (target, _):
-        _deployer(target).delete(stack_name_for(environment))
+        _deployer(target, args.deadline).delete(stack_name_for(environment))
     table = table_name_for(environment)
     out(f"Table {table} is retained (DeletionPolicy: Retain). To remove the data as well, "
         f"disable deletion protection and run: aws dynamodb delete-table --table-name {table}")
@@ -280,14 +257,6 @@ def check_options(args: argparse.Namespace) -> None:
         raise ConfigurationError("--profile applies to --target aws only; local targets use dummy credentials.")
 
 
-def one_line(text: str) -> str:
-    """``text`` on one printable line: newlines/tabs become spaces, other control characters escapes."""
-    return "".join(
-        char if char.isprintable() else " " if char in "\n\r\t" else char.encode("unicode_escape").decode("ascii")
-        for char in text
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
@@ -305,31 +274,34 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    def connection_options(sub: argparse.ArgumentParser, *, env: bool = True) -> None:
-        if env:
-            sub.add_argument("--env", default="dev", help="dev, staging or prod (default: dev)")
+    def connection_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--env", default="dev", help="dev, staging or prod (default: dev)")
         sub.add_argument("--target", choices=TARGETS, default="local",
-                         help="local: embedded moto endpoint (default); localstack; aws: boto3's standard configuration")
+                         help="local (default): --endpoint-url, else AWS_ENDPOINT_URL*, else an embedded "
+                         "moto endpoint; localstack; aws: boto3's standard configuration")
         sub.add_argument("--region", help="AWS region (default: boto3's chain; us-east-1 for local targets)")
         sub.add_argument("--profile", help="named AWS profile (target aws)")
         sub.add_argument("--endpoint-url", help="endpoint URL, e.g. one printed by 'serve'")
+        sub.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                         help="seconds the whole command may take, every AWS call included "
+                         f"(default {DEFAULT_TIMEOUT:g})")
 
     def template_option(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--template", help="CloudFormation template path (default: the repository's infrastructure/dynamodb.yml)")
+        sub.add_argument("--template",
+                         help="CloudFormation template path (default: the repository's infrastructure/dynamodb.yml)")
 
     deploy = command("deploy", cmd_deploy, "deploy or update the stack, verify the table, test the connection")
     connection_options(deploy)
     template_option(deploy)
     deploy.add_argument("--dry-run", action="store_true", help="show the change set only; change nothing")
-    deploy.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the stack (default 120)")
 
     demo = command("demo", cmd_demo, "the main job: deploy, verify, write and read back today's sample digest")
     connection_options(demo)
     template_option(demo)
-    demo.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the stack (default 120)")
     demo.set_defaults(dry_run=False)
 
-    connection_options(command("status", cmd_status, "test the connection and describe the table", ["check"]))
+    connection_options(command("status", cmd_status, "show the stack (status, events, outputs, exports) and the table",
+                               ["check"]))
     connection_options(command("recover", cmd_recover, "recover a stack left by a failed deployment"))
     delete = command("delete", cmd_delete, "delete the stack (the table is retained)")
     connection_options(delete)
@@ -343,8 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def configure_logging(verbose: bool, debug: bool) -> None:
-    """Send logs to stderr: none by default (the CLI reports errors itself in one line),
-    INFO with -v, DEBUG with --debug (botocore's wire log included, secrets redacted)."""
+    """Send logs to stderr: none by default, INFO with -v, DEBUG with --debug.
+
+    By default the CLI reports errors itself, in one line. DEBUG includes botocore's
+    wire log, with secrets redacted.
+    """
     redaction.install()
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.CRITICAL
     handler = logging.StreamHandler(sys.stderr)
@@ -362,9 +337,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.verbose, args.debug)
     try:
         check_options(args)
-        return args.handler(args)
+        if getattr(args, "timeout", None) is not None:
+            args.deadline = Deadline(args.timeout)  # from here: linting, the endpoint's start, every AWS call
+        code: int = args.handler(args)
+        return code
     except DatabaseError as error:
-        hint = hint_for(error, getattr(args, "env", None), getattr(args, "target", None))
+        hint = hint_for(error, getattr(args, "env", None), getattr(args, "target", None),
+                        endpoint_from=getattr(args, "endpoint_from", "--endpoint-url"))
         print(f"error: {one_line(str(error))}{' ' + hint if hint else ''}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:

@@ -111,8 +111,10 @@ class DynamoDBClient:
         table_name: str | None = None,
         client: BaseClient | None = None,
     ) -> DynamoDBClient:
-        """Build a client for an existing ``Target`` (used by the CLI); ``client``, if given,
-        is a boto3 DynamoDB client already built for that target, reused instead of a new one."""
+        """Build a client for an existing ``Target`` (used by the CLI).
+
+        ``client``, if given, is a boto3 DynamoDB client already built for that target, reused instead of a new one.
+        """
         instance = cls(environment, table_name=table_name, client=client)
         instance._target = target
         return instance

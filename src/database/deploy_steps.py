@@ -1,6 +1,7 @@
 """The deploy's steps around a change set, and the command's deadline (a mixin of ``StackDeployer``).
 
-- ``_operation``/``_origin``: one deadline per public command, shared by every wait.
+- ``_operation``/``_origin``/``_deadline``: when a public operation began and the one
+  deadline all its waits share (the caller's ``Deadline``, else ``timeout`` from now).
 - ``_recover_interrupted``: an empty REVIEW_IN_PROGRESS stack or leftover change sets.
 - ``_adopt``: import a retained table into the new stack (``adoption``), before the update.
 - ``_review``: report the change set, then refuse it (discarding it) when another
@@ -11,9 +12,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator
-
+from typing import TYPE_CHECKING, Any
 
 from .adoption import (
     check_adoptable,
@@ -22,6 +23,7 @@ from .adoption import (
     resources_to_import,
 )
 from .change_review import ChangeSummary, competing, replacement_refusal, summarize
+from .deadline import Deadline
 from .errors import DeploymentError, ServiceError
 from .stack_reading import change_sets
 from .template import ExpectedTable, Template, expected_table
@@ -34,6 +36,8 @@ class DeploySteps:
         _cf: Any
         _clock: Callable[[], float]
         _op_started: float | None
+        _op_deadline: Deadline | None
+        _timeout: float | Deadline
         _ddb: Any
         _report: Callable[[str], None]
 
@@ -44,9 +48,9 @@ class DeploySteps:
         def _discard(self, stack_name: str, change_set: dict[str, Any], *, created_stack: bool) -> None: ...
         def _call(self, operation: str, **params: Any) -> dict[str, Any]: ...
         def _event_ids(self, stack_name: str) -> list[str]: ...
-        def delete(self, stack_name: str) -> None: ...
+        def delete(self, stack_name: str) -> None: ...  # noqa: D102 - a declaration of StackDeployer's
         def _wait_for_stack(
-            self, stack_name: str, started: float, environment: str, seen: set[str], *, expect_failure_ok: bool = False
+            self, stack_name: str, environment: str, seen: set[str], *, expect_failure_ok: bool = False
         ) -> str: ...
 
     @contextmanager
@@ -56,10 +60,29 @@ class DeploySteps:
             yield
             return
         self._op_started = self._clock()
+        self._op_deadline = self._new_deadline()
         try:
             yield
         finally:
-            self._op_started = None
+            self._op_started = self._op_deadline = None
+
+    def _new_deadline(self) -> Deadline:
+        """The caller's ``Deadline``, shared by every operation, else ``timeout`` seconds from now."""
+        if isinstance(self._timeout, Deadline):
+            return self._timeout
+        return Deadline(self._timeout, clock=self._clock)
+
+    def _deadline(self) -> Deadline:
+        """The running operation's deadline (a fresh one outside an operation)."""
+        return self._op_deadline if self._op_deadline is not None else self._new_deadline()
+
+    def _check_deadline(self, what: str) -> None:
+        """Give up (``DeadlineExceededError``) once the operation's deadline has passed."""
+        self._deadline().check(
+            what,
+            "CloudFormation goes on in the background; check the stack's status and events, "
+            "then deploy again or recover.",
+        )
 
     def _origin(self) -> float:
         """When the running operation began (now, outside one)."""
@@ -75,7 +98,8 @@ class DeploySteps:
         for leftover in leftovers:
             self._call("DeleteChangeSet", StackName=stack_name, ChangeSetName=leftover["ChangeSetId"])
         if leftovers:
-            return f"Stack {stack_name} is {status}; discarded {len(leftovers)} change set(s) an interrupted deploy left."
+            count = len(leftovers)
+            return f"Stack {stack_name} is {status}; discarded {count} change set(s) an interrupted deploy left."
         return None
 
     def _adopt_retained(
@@ -107,7 +131,13 @@ class DeploySteps:
         return status, [ChangeSummary("Import", expected.logical_id, "AWS::DynamoDB::Table")]
 
     def _adopt(
-        self, template: Template, stack_name: str, environment: str, tags: dict[str, str], expected: ExpectedTable, status: str | None
+        self,
+        template: Template,
+        stack_name: str,
+        environment: str,
+        tags: dict[str, str],
+        expected: ExpectedTable,
+        status: str | None,
     ) -> str:
         """Import the existing table into the (new) stack; return the stack's status after it."""
         self._report(
@@ -128,7 +158,9 @@ class DeploySteps:
         self._review(stack_name, change_set, execute=True, created_stack=status is None)
         return self._execute(stack_name, change_set, environment)
 
-    def _review(self, stack_name: str, change_set: dict[str, Any], *, execute: bool, created_stack: bool) -> list[ChangeSummary]:
+    def _review(
+        self, stack_name: str, change_set: dict[str, Any], *, execute: bool, created_stack: bool
+    ) -> list[ChangeSummary]:
         """Report the change set; refuse (discarding it) when another deploy goes first or it replaces the table."""
         changes = [summarize(c) for c in change_set.get("Changes", []) if c.get("Type") == "Resource"]
         self._report(f"Change set {change_set['ChangeSetName']}: {len(changes)} change(s)")
@@ -155,7 +187,7 @@ class DeploySteps:
                 f"Another deployment of {stack_name} executed its change set first; this one was not applied. "
                 "Deploy again once it has finished."
             ) from error
-        return self._wait_for_stack(stack_name, self._origin(), environment, seen)
+        return self._wait_for_stack(stack_name, environment, seen)
 
     def _refuse_competing(self, stack_name: str, mine: dict[str, Any] | None) -> None:
         """Refuse when another deploy of the stack holds a change set (``mine``: after creating ours)."""
@@ -167,5 +199,6 @@ class DeploySteps:
         raise DeploymentError(
             f"Another deployment of {stack_name} is in progress (change set {other.get('ChangeSetName')}, "
             f"{other.get('Status')}/{other.get('ExecutionStatus')}); nothing was changed. Wait for it to finish and "
-            "deploy again; if no deployment is running, it was interrupted: recover the stack to discard its change set."
+            "deploy again; if no deployment is running, it was interrupted: recover the stack to discard its "
+            "change set."
         )

@@ -146,6 +146,12 @@ class StackNeedsRecoveryError(DeploymentError):
     default_message = "The stack is in a failed state; recover it (StackDeployer.recover), then deploy again."
 
 
+class DeadlineExceededError(DeploymentError):
+    """The operation's deadline (``deadline.Deadline``) passed: a wait or an AWS call gave up."""
+
+    default_message = "Gave up: the deadline passed before the operation finished."
+
+
 class TemplateError(DeploymentError):
     """The CloudFormation template is missing, unparsable or rejected by cfn-lint."""
 

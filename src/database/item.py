@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal, DecimalException
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .attributes import (
     MAX_ITEM_BYTES,
@@ -305,7 +306,9 @@ def _deserialize(attributes: Mapping[str, AttributeValue]) -> dict[str, Any]:
         try:
             value["S"] if "S" in value else deserialize(value)
         except (TypeError, ValueError, KeyError, AttributeError, DecimalException) as error:
-            raise ItemFormatError(key, name, f"is not a valid DynamoDB attribute value ({type(error).__name__}).")
+            raise ItemFormatError(
+                key, name, f"is not a valid DynamoDB attribute value ({type(error).__name__})."
+            ) from error
     raise ItemFormatError(key, "?", "could not be read.")  # pragma: no cover - the loop above finds it
 
 

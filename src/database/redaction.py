@@ -20,7 +20,8 @@ import functools
 import logging
 import re
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 REDACTED = "***REDACTED***"
 _WATCHED_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "src.database")

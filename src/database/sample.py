@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from .errors import ItemValidationError
 from .item import DigestItem
@@ -75,7 +75,7 @@ def sample_digest(day: date, count: int = 5) -> list[DigestItem]:
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ItemValidationError(f"count must be an integer of zero or more, got {count!r}.")
-    start = datetime(day.year, day.month, day.day, 6, 0, tzinfo=timezone.utc)
+    start = datetime(day.year, day.month, day.day, 6, 0, tzinfo=UTC)
     items = []
     for rank in range(1, count + 1):
         slug, title, source, summary, tags = _SAMPLES[(rank - 1) % len(_SAMPLES)]

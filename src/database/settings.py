@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from botocore.config import Config
@@ -110,7 +111,7 @@ def validate_endpoint_url(url: str) -> str:
         raise ConfigurationError(f"Invalid endpoint URL {quoted}: it contains spaces or control characters.")
     try:
         parts = urlsplit(url)
-        parts.port
+        _ = parts.port  # raises ValueError for a port out of range or not a number
     except ValueError:
         raise ConfigurationError(f"Invalid host or port in endpoint URL {quoted}.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -240,7 +241,7 @@ class ClientSettings:
         elif chain is None or chain.get_config_variable("max_attempts") is None:
             retries["total_max_attempts"] = DEFAULT_MAX_ATTEMPTS
         return Config(
-            retries=retries or None,  # type: ignore[arg-type]
+            retries=retries or None,
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
         )

@@ -8,7 +8,9 @@ Roles:
   A table retained by an earlier delete is adopted first (``adoption``: an IMPORT
   change set, then the update); a change that would replace the table, or a second
   deploy of the same stack running at once, is refused before anything changes
-  (``change_review``). Every wait shares one deadline: ``timeout`` per command.
+  (``change_review``). Every wait of an operation shares one deadline: ``timeout``
+  seconds per public operation, or, given a ``Deadline`` (the CLI's ``--timeout``),
+  that one for every operation, bound to both clients so their calls end by it too.
 - ``StackDeployer.recover``: gets a stack out of ``ROLLBACK_COMPLETE`` (delete, then
   redeploy), ``UPDATE_ROLLBACK_FAILED`` (continue the rollback) or
   ``REVIEW_IN_PROGRESS`` left by an interrupted first deploy (delete the empty stack).
@@ -23,13 +25,15 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from botocore.client import BaseClient
 
 from .aws_call import call_aws
 from .change_review import ChangeSummary
+from .deadline import Deadline
 from .deploy_steps import DeploySteps
 from .errors import DeploymentError, ServiceError, StackNeedsRecoveryError
 from .stack_reading import StackDescription, event_line, exports_of, first_failure, stack_events
@@ -43,7 +47,9 @@ IN_PROGRESS_SUFFIX = "_IN_PROGRESS"
 SUCCESS_STATES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 NEEDS_DELETE_STATES = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED"})
 NEEDS_CONTINUE_STATES = frozenset({"UPDATE_ROLLBACK_FAILED"})
-NO_CHANGES_MARKERS = ("didn't contain changes", "No updates are to be performed", "submitted information didn't contain")
+NO_CHANGES_MARKERS = (
+    "didn't contain changes", "No updates are to be performed", "submitted information didn't contain"
+)
 DEFAULT_TIMEOUT = 120.0
 
 
@@ -59,9 +65,15 @@ class DeployResult:
     seconds: float = 0.0
 
 
-def recovery_command(environment: str) -> str:
-    """The CLI command that recovers a failed stack of ``environment``."""
-    return f"python -m src.database recover --env {environment}"
+@dataclass(frozen=True)
+class Recovery:
+    """What ``recover`` did (``message``) and whether a deploy can follow now (``deployable``)."""
+
+    message: str
+    deployable: bool
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _poll_delays(first: float = 0.25, factor: float = 1.5, ceiling: float = 2.0) -> Iterator[float]:
@@ -80,7 +92,7 @@ class StackDeployer(DeploySteps):
         dynamodb: BaseClient,
         *,
         report: Report = print,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | Deadline = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -88,9 +100,13 @@ class StackDeployer(DeploySteps):
         self._ddb = dynamodb
         self._report = report
         self._timeout = timeout
+        if isinstance(timeout, Deadline):  # the caller's deadline: the clients' calls end by it too
+            timeout.bind(cloudformation)
+            timeout.bind(dynamodb)
         self._sleep = sleep
         self._clock = clock  # injectable with ``sleep`` so tests can run the deadline without waiting
-        self._op_started: float | None = None  # when the running public operation began: one deadline for all its waits
+        self._op_started: float | None = None  # when the running public operation began
+        self._op_deadline: Deadline | None = None  # and the deadline all its waits share
 
     # -- public surface -------------------------------------------------------------
 
@@ -114,7 +130,13 @@ class StackDeployer(DeploySteps):
             return self._deploy(template, stack_name, environment, table_name, tags, execute)
 
     def _deploy(
-        self, template: Template, stack_name: str, environment: str, table_name: str, tags: dict[str, str], execute: bool
+        self,
+        template: Template,
+        stack_name: str,
+        environment: str,
+        table_name: str,
+        tags: dict[str, str],
+        execute: bool,
     ) -> DeployResult:
         started = self._origin()
         status = self.stack_status(stack_name)
@@ -140,7 +162,7 @@ class StackDeployer(DeploySteps):
             self._report("Dry run: nothing was changed.")
             return DeployResult(stack_name, status or "", changes=changes, seconds=self._clock() - started)
         final = self._execute(stack_name, change_set, environment)
-        self._wait_for_table(table_name, started)
+        self._wait_for_table(table_name)
         outputs = self._outputs(stack_name)
         seconds = self._clock() - started
         self._report(f"Stack {stack_name} is {final}; table {table_name} is ACTIVE ({seconds:.1f} s)")
@@ -153,30 +175,29 @@ class StackDeployer(DeploySteps):
             return None
         return StackDescription.of(stack, self._events(stack_name)[:events], exports_of(self._cf, stack["StackId"]))
 
-    def recover(self, stack_name: str, environment: str) -> str:
+    def recover(self, stack_name: str, environment: str) -> Recovery:
         """Bring a failed stack back to a deployable state; return what was done."""
         with self._operation():
             return self._recover(stack_name, environment)
 
-    def _recover(self, stack_name: str, environment: str) -> str:
+    def _recover(self, stack_name: str, environment: str) -> Recovery:
         status = self.stack_status(stack_name)
         if status is None:
-            return f"Stack {stack_name} does not exist; nothing to recover. Deploy with: python -m src.database deploy --env {environment}"
+            return Recovery(f"Stack {stack_name} does not exist; nothing to recover.", deployable=True)
         if status in NEEDS_DELETE_STATES:
             self._report(f"Stack {stack_name} is {status}: deleting it so it can be deployed again")
             self.delete(stack_name)
-            return f"Deleted {stack_name}. Deploy again with: python -m src.database deploy --env {environment}"
+            return Recovery(f"Deleted {stack_name}; it can be deployed again.", deployable=True)
         if status in NEEDS_CONTINUE_STATES:
             self._report(f"Stack {stack_name} is {status}: continuing the update rollback")
             seen = set(self._event_ids(stack_name))  # before the call, so the rollback's own events are shown
-            started = self._origin()
             self._call("ContinueUpdateRollback", StackName=stack_name)
-            final = self._wait_for_stack(stack_name, started, environment, seen, expect_failure_ok=True)
-            return f"Stack {stack_name} is {final}; the previous template is in place again."
+            final = self._wait_for_stack(stack_name, environment, seen, expect_failure_ok=True)
+            return Recovery(f"Stack {stack_name} is {final}; the previous template is in place again.", deployable=True)
         interrupted = self._recover_interrupted(stack_name, status)
         if interrupted:
-            return interrupted
-        return f"Stack {stack_name} is {status}; nothing to recover."
+            return Recovery(interrupted, deployable=True)
+        return Recovery(f"Stack {stack_name} is {status}; nothing to recover.", deployable=False)
 
     def delete(self, stack_name: str) -> None:
         """Delete the stack and wait until it is gone (the table itself is retained)."""
@@ -188,7 +209,6 @@ class StackDeployer(DeploySteps):
             self._report(f"Stack {stack_name} does not exist; nothing to delete.")
             return
         self._call("DeleteStack", StackName=stack_name)
-        started = self._origin()
         for delay in _poll_delays():
             stack = self._describe_stack(stack_name)
             status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
@@ -197,7 +217,7 @@ class StackDeployer(DeploySteps):
                 return
             if status == "DELETE_FAILED":
                 raise DeploymentError(f"Deleting {stack_name} failed: {self._first_failure(stack_name)}")
-            self._check_deadline(started, f"deleting {stack_name} (status {status})")
+            self._check_deadline(f"deleting {stack_name} (status {status})")
             self._sleep(delay)
 
     def failure_reason(self, stack_name: str) -> str:
@@ -263,8 +283,13 @@ class StackDeployer(DeploySteps):
         except ServiceError as error:
             if any(marker in error.aws_message for marker in NO_CHANGES_MARKERS):
                 return None  # moto's answer to an empty change set
+            if change_set_type == "CREATE" and "already exists" in error.aws_message:
+                # the stack was absent when this deploy looked: another deploy created it since
+                raise DeploymentError(
+                    f"Another deployment of {stack_name} created the stack first; nothing was changed. "
+                    "Wait for it to finish and deploy again."
+                ) from error
             raise
-        started = self._origin()
         for delay in _poll_delays():
             described = self._call("DescribeChangeSet", StackName=stack_name, ChangeSetName=created["Id"])
             status = described["Status"]
@@ -276,7 +301,7 @@ class StackDeployer(DeploySteps):
                     self._call("DeleteChangeSet", StackName=stack_name, ChangeSetName=created["Id"])
                     return None  # real CloudFormation's answer to an empty change set
                 raise DeploymentError(f"The change set for {stack_name} failed: {reason or 'no reason given'}")
-            self._check_deadline(started, f"creating the change set for {stack_name}")
+            self._check_deadline(f"creating the change set for {stack_name}")
             self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -286,7 +311,7 @@ class StackDeployer(DeploySteps):
             self._call("DeleteStack", StackName=stack_name)
 
     def _wait_for_stack(
-        self, stack_name: str, started: float, environment: str, seen: set[str], *, expect_failure_ok: bool = False
+        self, stack_name: str, environment: str, seen: set[str], *, expect_failure_ok: bool = False
     ) -> str:
         for delay in _poll_delays():
             self._report_new_events(stack_name, seen)
@@ -303,25 +328,18 @@ class StackDeployer(DeploySteps):
                         else "The previous version is still in place; fix the template and deploy again."
                     )
                 )
-            self._check_deadline(started, f"stack {stack_name} is still {status}")
+            self._check_deadline(f"stack {stack_name} is still {status}")
             self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _wait_for_table(self, table_name: str, started: float) -> None:
+    def _wait_for_table(self, table_name: str) -> None:
         for delay in _poll_delays():
             table = call_aws(self._ddb, "DescribeTable", table=table_name, TableName=table_name)["Table"]
             status = table["TableStatus"]
             if status == "ACTIVE":
                 return
-            self._check_deadline(started, f"table {table_name} is still {status}")
+            self._check_deadline(f"table {table_name} is still {status}")
             self._sleep(delay)
-
-    def _check_deadline(self, started: float, what: str) -> None:
-        if self._clock() - started > self._timeout:
-            raise DeploymentError(
-                f"Gave up after {self._timeout:g} s: {what}. CloudFormation goes on in the background; "
-                "check the stack's status and events, then deploy again or recover."
-            )
 
     def _events(self, stack_name: str) -> list[dict[str, Any]]:
         return stack_events(self._cf, stack_name)

@@ -46,7 +46,8 @@ class StackDescription:
 def stack_events(cloudformation: BaseClient, stack_name: str) -> list[dict[str, Any]]:
     """The stack's events, newest first ([] for a stack that no longer exists)."""
     try:
-        events: list[dict[str, Any]] = call_aws(cloudformation, "DescribeStackEvents", StackName=stack_name)["StackEvents"]
+        answer = call_aws(cloudformation, "DescribeStackEvents", StackName=stack_name)
+        events: list[dict[str, Any]] = answer["StackEvents"]
     except ServiceError as error:
         if error.code == "ValidationError":
             return []  # a deleted stack has no events to show

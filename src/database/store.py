@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from .batch import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_CAP,
-    DEFAULT_CONCURRENCY,
     DEFAULT_MAX_ATTEMPTS,
     BatchWriter,
     Request,
@@ -178,11 +178,12 @@ class DigestStore:
         )
         return bool(response.get("Attributes"))
 
-    def put_many(self, items: Iterable[DigestItem], *, concurrency: int = DEFAULT_CONCURRENCY) -> int:
+    def put_many(self, items: Iterable[DigestItem], *, concurrency: int | None = None) -> int:
         """Write ``items`` with ``BatchWriteItem``; return how many were written.
 
-        Up to ``concurrency`` requests of 25 items are in flight at once (at most the
-        client's connection pool, 10 by default; see ``batch``). Every item is
+        Up to ``concurrency`` requests of 25 items are in flight at once (default: 8, or
+        the client's connection pool if smaller; an explicit value above the pool, 10
+        connections by default, is refused; see ``batch``). Every item is
         validated and keys are checked for duplicates before the first request.
         Unprocessed items are re-sent after a shared backoff; an item still unwritten
         after ``max_attempts`` sends ends in ``BatchWriteError``, whose ``unwritten``
@@ -194,7 +195,7 @@ class DigestStore:
         requests = unique_requests(_put_requests(items), "put_many")
         return self._write(requests, "put_many", workers)
 
-    def delete_many(self, keys: Iterable[tuple[str | date, str]], *, concurrency: int = DEFAULT_CONCURRENCY) -> int:
+    def delete_many(self, keys: Iterable[tuple[str | date, str]], *, concurrency: int | None = None) -> int:
         """Delete the items with these ``(digest_date, item_id)`` keys; return how many requests DynamoDB confirmed.
 
         The same engine and guarantees as ``put_many`` (a key that was not stored

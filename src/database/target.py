@@ -1,16 +1,20 @@
 """Where to connect, and the one place boto3 sessions and clients are built.
 
-``Target`` bundles a region, an optional endpoint URL, an optional profile and the
-retry/timeout ``ClientSettings``. Credentials come only from boto3's standard chain
-(environment variables, ``AWS_PROFILE`` or ``profile``, shared files, SSO, instance
-roles), except for local emulators, which get fixed dummy credentials so that real
-ones are never sent to them. Endpoints left unset follow boto3's own resolution,
-including ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_DYNAMODB``.
+``Target`` bundles a region, an optional endpoint URL, an optional profile, the
+retry/timeout ``ClientSettings`` and an optional ``Deadline`` that every client built
+from it honours (the CLI's ``--timeout``: the whole command, every AWS call
+included). Credentials come only from boto3's standard chain (environment
+variables, ``AWS_PROFILE`` or ``profile``, shared files, SSO, instance roles),
+except for local emulators, which get fixed dummy credentials so that real ones are
+never sent to them. Endpoints left unset follow boto3's own resolution, including
+``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_DYNAMODB``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,6 +24,7 @@ from botocore.exceptions import BotoCoreError
 
 from . import redaction
 from .aws_call import location, prepare
+from .deadline import Deadline
 from .errors import ConfigurationError, translate
 from .settings import ClientSettings, shown, validate_endpoint_url, validate_region
 
@@ -31,6 +36,11 @@ logger = logging.getLogger(__name__)
 LOCAL_REGION = "us-east-1"
 DUMMY_ACCESS_KEY_ID = "testing"
 DUMMY_SECRET_ACCESS_KEY = "testing"
+# the services the deploy tool calls, and the variable that names each one's endpoint (botocore's)
+SERVICE_ENDPOINT_VARIABLES = {
+    "dynamodb": "AWS_ENDPOINT_URL_DYNAMODB",
+    "cloudformation": "AWS_ENDPOINT_URL_CLOUDFORMATION",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,7 @@ class Target:
     profile: str | None = None
     settings: ClientSettings = field(default_factory=ClientSettings.from_env)
     dummy_credentials: bool = False
+    deadline: Deadline | None = None
 
     def __post_init__(self) -> None:
         if self.region is not None:
@@ -50,13 +61,25 @@ class Target:
             validate_endpoint_url(self.endpoint_url)
 
     @classmethod
-    def local(cls, endpoint_url: str, region: str | None = None, settings: ClientSettings | None = None) -> Target:
-        """A local emulator (embedded moto server or LocalStack) with dummy credentials."""
+    def local(
+        cls,
+        endpoint_url: str | None,
+        region: str | None = None,
+        settings: ClientSettings | None = None,
+        *,
+        deadline: Deadline | None = None,
+    ) -> Target:
+        """A local emulator (embedded moto server or LocalStack) with dummy credentials.
+
+        ``endpoint_url`` None: each service's endpoint comes from the ``AWS_ENDPOINT_URL*``
+        variables, as botocore reads them (see ``configured_endpoints``).
+        """
         return cls(
             region=LOCAL_REGION if region is None else region,
             endpoint_url=endpoint_url,
             settings=settings or ClientSettings.from_env(),
             dummy_credentials=True,
+            deadline=deadline,
         )
 
     def session(self) -> boto3.Session:
@@ -108,7 +131,37 @@ class Target:
             retries.get("mode"),
             retries.get("total_max_attempts", "botocore's default"),
         )
-        return prepare(client)
+        prepare(client)
+        return self.deadline.bind(client) if self.deadline is not None else client
+
+
+def configured_endpoints(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The variable that sets the endpoint of each service the tool calls, by service ({} when none does).
+
+    botocore's rule: ``AWS_ENDPOINT_URL_<SERVICE>``, else ``AWS_ENDPOINT_URL``, and
+    neither with ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true``. Each value is checked
+    like ``--endpoint-url``; a service left without one is refused rather than sent
+    to AWS with dummy credentials.
+    """
+    if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true":
+        return {}
+    found = {
+        service: next((v for v in (variable, "AWS_ENDPOINT_URL") if environ.get(v)), "")
+        for service, variable in SERVICE_ENDPOINT_VARIABLES.items()
+    }
+    if not any(found.values()):
+        return {}
+    for service, variable in found.items():
+        if not variable:
+            raise ConfigurationError(
+                f"{' and '.join(sorted(set(filter(None, found.values()))))} set the endpoint of some services but "
+                f"not of {service}: set AWS_ENDPOINT_URL (or {SERVICE_ENDPOINT_VARIABLES[service]}) too."
+            )
+        try:
+            validate_endpoint_url(environ[variable])
+        except ConfigurationError as error:
+            raise ConfigurationError(f"{variable}: {error}") from None
+    return found
 
 
 def remember_credentials(session: boto3.Session | botocore.session.Session) -> None:

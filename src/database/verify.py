@@ -5,7 +5,8 @@ what an emulator cannot show (``EMULATOR_GAPS``): such a check says "not support
 by this endpoint" instead of passing. The embedded endpoint has none left: its
 fidelity layer (``moto_fidelity``) applies point-in-time recovery and SSE from the
 template and computes outputs for change sets, so every check is a real comparison
-there. A mismatch is never hidden.
+there. A mismatch is never hidden. ``read_live_table`` is the reading half, which the
+operator's ``status`` shows as it is.
 """
 
 from __future__ import annotations
@@ -38,6 +39,53 @@ class Check:
         return f"{self.name:<24} {mark}: {self.detail}"
 
 
+@dataclass(frozen=True)
+class LiveTable:
+    """What DynamoDB says of a table: ``DescribeTable``'s answer and the settings it does not hold."""
+
+    table: dict[str, Any]  # DescribeTable's "Table"
+    tags: dict[str, str]
+    point_in_time_recovery: str | None  # PointInTimeRecoveryStatus: ENABLED, DISABLED
+
+    @property
+    def keys(self) -> dict[str, str]:
+        """Key type (HASH, RANGE) -> attribute name."""
+        return {k["KeyType"]: k["AttributeName"] for k in self.table.get("KeySchema", [])}
+
+    @property
+    def attribute_types(self) -> dict[str, str]:
+        """Attribute name -> type (S, N, B) of the defined attributes."""
+        return {a["AttributeName"]: a["AttributeType"] for a in self.table.get("AttributeDefinitions", [])}
+
+    @property
+    def billing_mode(self) -> str:
+        """PAY_PER_REQUEST or PROVISIONED (DynamoDB omits the summary for provisioned tables)."""
+        return str(self.table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"))
+
+    @property
+    def encryption(self) -> str:
+        """The SSE status (ENABLED, ENABLING, ...), or DISABLED: DynamoDB's own key, no SSE description."""
+        return str(self.table.get("SSEDescription", {}).get("Status", "DISABLED"))
+
+
+def read_live_table(dynamodb: BaseClient, name: str) -> LiveTable:
+    """Read table ``name``: DescribeTable, ListTagsOfResource, DescribeContinuousBackups.
+
+    A missing table raises ``TableNotFoundError``.
+    """
+    table = _call(dynamodb, "describe_table", name, TableName=name)["Table"]
+    tags = {
+        t["Key"]: t["Value"]
+        for t in _call(dynamodb, "list_tags_of_resource", name, ResourceArn=table["TableArn"]).get("Tags", [])
+    }
+    pitr = (
+        _call(dynamodb, "describe_continuous_backups", name, TableName=name)["ContinuousBackupsDescription"]
+        .get("PointInTimeRecoveryDescription", {})
+        .get("PointInTimeRecoveryStatus")
+    )
+    return LiveTable(table, tags, pitr)
+
+
 def verify_table(
     dynamodb: BaseClient,
     expected: ExpectedTable,
@@ -48,31 +96,21 @@ def verify_table(
     """Run every check of the live table against ``expected``; never raises on a mismatch."""
     gaps = EMULATOR_GAPS.get(emulator or "", {})
     name = expected.table_name
-    table = _call(dynamodb, "describe_table", name, TableName=name)["Table"]
-    keys = {k["KeyType"]: k["AttributeName"] for k in table.get("KeySchema", [])}
-    types = {a["AttributeName"]: a["AttributeType"] for a in table.get("AttributeDefinitions", [])}
-    billing = table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
-    tags = {
-        t["Key"]: t["Value"]
-        for t in _call(dynamodb, "list_tags_of_resource", name, ResourceArn=table["TableArn"]).get("Tags", [])
-    }
+    live = read_live_table(dynamodb, name)
+    table = live.table
     wanted_tags = expected.tags
-    pitr = (
-        _call(dynamodb, "describe_continuous_backups", name, TableName=name)["ContinuousBackupsDescription"]
-        .get("PointInTimeRecoveryDescription", {})
-        .get("PointInTimeRecoveryStatus")
-    )
-    sse = table.get("SSEDescription", {}).get("Status")
     checks = [
         _compare("table name", table["TableName"], name),
         _compare("status", table.get("TableStatus"), "ACTIVE"),
-        _compare("key schema", keys, expected.key_schema),
-        _compare("attribute types", types, expected.attribute_types),
-        _compare("billing mode", billing, expected.billing_mode),
-        _compare("tags", {k: tags.get(k) for k in wanted_tags}, wanted_tags),
+        _compare("key schema", live.keys, expected.key_schema),
+        _compare("attribute types", live.attribute_types, expected.attribute_types),
+        _compare("billing mode", live.billing_mode, expected.billing_mode),
+        _compare("tags", {k: live.tags.get(k) for k in wanted_tags}, wanted_tags),
         _compare("deletion protection", bool(table.get("DeletionProtectionEnabled")), expected.deletion_protection),
-        _gap_or_compare(gaps, "point-in-time recovery", pitr == "ENABLED", expected.point_in_time_recovery),
-        _gap_or_compare(gaps, "encryption", sse in ("ENABLED", "ENABLING"), expected.sse_enabled),
+        _gap_or_compare(
+            gaps, "point-in-time recovery", live.point_in_time_recovery == "ENABLED", expected.point_in_time_recovery
+        ),
+        _gap_or_compare(gaps, "encryption", live.encryption in ("ENABLED", "ENABLING"), expected.sse_enabled),
     ]
     if stack_outputs is not None:
         outputs = {"TableName": name, "TableArn": table["TableArn"]}

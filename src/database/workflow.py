@@ -18,6 +18,7 @@ from .settings import PROJECT_TAG, stack_name_for, validate_environment
 from .target import Target
 
 if TYPE_CHECKING:
+    from .deadline import Deadline
     from .stack import DeployResult
     from .template import Template
     from .verify import Check
@@ -60,14 +61,16 @@ def deploy_and_verify(
     *,
     emulator: str | None = None,
     dry_run: bool = False,
-    timeout: float = DEFAULT_STACK_TIMEOUT,
+    timeout: float | Deadline = DEFAULT_STACK_TIMEOUT,
     report: Report = _silent,
 ) -> WorkflowResult:
     """Deploy ``template`` as ``environment``'s stack on ``target``, verify the table, test the connection.
 
     ``emulator`` names the endpoint's emulator (e.g. ``"moto"``) so the checks it
     cannot show are reported as unsupported; ``dry_run`` only previews the change
-    set. Raises the package's errors; a mismatch is not an error (see ``verified``).
+    set. ``timeout``: seconds for the stack's waits, or a ``Deadline`` that bounds
+    every wait and every AWS call of the deployer's clients (the CLI's ``--timeout``).
+    Raises the package's errors; a mismatch is not an error (see ``verified``).
     """
     from .stack import (
         StackDeployer,  # imports cfn-lint's parser via template: only when deploying

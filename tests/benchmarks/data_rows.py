@@ -15,7 +15,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 from src.database.client import DynamoDBClient
-from src.database.connection import Target
+from src.database.target import Target
 
 from .harness import BenchmarkError, Row, Sample, timed
 

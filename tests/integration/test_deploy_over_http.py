@@ -177,6 +177,37 @@ def test_serve_keeps_state_between_commands_and_stops_on_sigint(served: Served, 
     assert "Traceback" not in "\n".join(served.stderr)
 
 
+def test_the_shell_serve_prints_sends_every_command_to_it(
+    served: Served, run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the variables ``serve`` prints exported and no --endpoint-url, each command uses that
+    endpoint (and says so) instead of a throwaway one, so the state carries over: deploy, status,
+    delete, status (the retained table, no stack), deploy (adopts it), status."""
+    exports = dict(re.findall(r"^  export (\w+)=(\S+)$", "\n".join(served.stdout), re.MULTILINE))
+    assert exports["AWS_ENDPOINT_URL"] == served.url
+    for name, value in exports.items():  # the shell after the user pasted the exports
+        monkeypatch.setenv(name, value)
+    using = f"Using the endpoint from AWS_ENDPOINT_URL: {served.url}"
+
+    def run(*args: str) -> str:
+        result = run_cli(*args, "--env", "dev")
+        assert_clean_success(result)
+        assert result.stdout.splitlines()[0] == using and "Embedded endpoint" not in result.stdout
+        return result.stdout
+
+    assert "Deployment verified." in run("deploy")
+    assert "Stack vibedigest-dev: CREATE_COMPLETE" in run("status")
+    run("delete")
+    status = run("status")
+    assert "Stack vibedigest-dev: does not exist (the table below was kept by DeletionPolicy: Retain" in status
+    assert re.search(r"^  table_name +VibeDigest-dev$", status, re.MULTILINE)
+    assert "importing it into vibedigest-dev" in run("deploy")
+    status = run("status")
+    assert re.search(r"^Stack vibedigest-dev: (UPDATE|IMPORT)_COMPLETE$", status, re.MULTILINE), status
+    assert re.search(r"^  point_in_time_recovery +ENABLED$", status, re.MULTILINE)
+    assert served.stop(signal.SIGINT) == 0
+
+
 def test_status_without_table_fails_cleanly_and_serve_stops_on_sigterm(served: Served, run_cli: Callable[..., Result]) -> None:
     """status before any deploy: exit 1, one ``error:`` line naming the table, no traceback;
     then SIGTERM stops serve with exit 0."""

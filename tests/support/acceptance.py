@@ -107,15 +107,20 @@ def stack_deployer(
 def ensure_deployed(target: Target, environment: str, *, disposable: bool) -> DeployResult:
     """Bring the environment's stack to a deployed, verified-shape state, whatever the endpoint holds.
 
-    A re-deploy of an unchanged template is a no-op. On a disposable account a table
-    left without its stack, or a stack in a failed state, is removed first; elsewhere
+    A re-deploy of an unchanged template is a no-op, and a table left without its stack
+    is adopted by the deploy. On a disposable account a stack in a failed state, or a
+    retained table the deploy refuses to adopt (other keys), is removed first; elsewhere
     (aws) nothing is deleted and such a state fails the deploy with its own message.
     """
-    if disposable:
-        status = stack_status(target, environment)
-        if (status is None and table_exists(target, environment)) or (status or "").endswith(("FAILED", "ROLLBACK_COMPLETE")):
-            remove_environment(target, environment)
-    return deploy_environment(target, environment)
+    if not disposable:
+        return deploy_environment(target, environment)
+    if (stack_status(target, environment) or "").endswith(("FAILED", "ROLLBACK_COMPLETE")):
+        remove_environment(target, environment)
+    try:
+        return deploy_environment(target, environment)
+    except errors.DeploymentError:
+        remove_environment(target, environment)
+        return deploy_environment(target, environment)
 
 
 def remove_environment(target: Target, environment: str) -> None:

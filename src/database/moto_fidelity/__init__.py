@@ -6,7 +6,7 @@ used by ``local_endpoint.EmbeddedEndpoint``): each patch dispatches on
 application's own ``mock_aws`` tests in the same process keep moto's stock
 behaviour. Each gap is named (``GAPS``) and lives in one module; removing a gap
 when moto fixes it upstream means deleting its ``patch(...)`` line and its code.
-``tests/test_moto_fidelity_pins.py`` pins the moto internals every gap relies on.
+``tests/test_moto_fidelity.py`` pins the moto internals every gap relies on.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ GAPS: dict[str, str] = {
     "sse": "template SSESpecification reaches DynamoDB (SSEDescription)",
     "pitr": "template PointInTimeRecoverySpecification is applied",
     "table-name": "a table name DynamoDB rejects fails the create",
-    "table-updates": "stack updates apply tags, PITR, SSE, deletion protection, billing; refuse custom-named replacement",
+    "table-updates": (
+        "stack updates apply tags, PITR, SSE, deletion protection, billing; refuse custom-named replacement"
+    ),
     "no-changes": "an empty change set is FAILED with CloudFormation's reason, not a ValidationError",
     "review-stack": "CREATE/IMPORT change sets reuse a REVIEW_IN_PROGRESS stack",
     "replacement": "modified tables' changes carry Replacement and Details",
@@ -64,7 +66,7 @@ class FidelityMotoServer(ThreadedMotoServer):
         super().__init__(ip_address=ip_address, port=port, verbose=verbose)
 
     def _server_entry(self) -> None:
-        """moto's own ``_server_entry`` with the application wrapped by ``scope.serving``."""
+        """Moto's own ``_server_entry`` with the application wrapped by ``scope.serving``."""
         app = serving(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()

@@ -53,7 +53,8 @@ def _create_on_review_stack(original: Original, backend: Any, **kwargs: Any) -> 
     with LOCK:
         existing = stack_named(backend, kwargs["stack_name"])
         if kind == "UPDATE" or existing is None:
-            return original(backend, **kwargs)
+            ids: tuple[str, str] = original(backend, **kwargs)
+            return ids
         if existing.status != "REVIEW_IN_PROGRESS":
             raise AlreadyExistsException(f"Stack [{kwargs['stack_name']}] already exists")
         if existing.template == {}:  # moto's placeholder; its UPDATE path parses the template as text

@@ -32,10 +32,14 @@ from .tables import TABLE_TYPE, CustomNamedReplacement
 Original = Callable[..., Any]
 # How a change set of each type is applied; ``imports`` registers IMPORT.
 APPLIERS: dict[str, Callable[[Any, Any, Operation], None]] = {}
-_TABLE_STATE = ("tags", "continuous_backups", "sse_specification", "deletion_protection_enabled", "billing_mode", "throughput")
+_TABLE_STATE = (
+    "tags", "continuous_backups", "sse_specification", "deletion_protection_enabled", "billing_mode", "throughput"
+)
 
 
 class InvalidChangeSetStatus(CloudFormationError):
+    """CloudFormation's answer to executing a change set that is not available (obsolete or executed)."""
+
     code = "InvalidChangeSetStatus"
 
 
@@ -49,7 +53,9 @@ class Operation:
     created: list[str] = field(default_factory=list)
     failure: tuple[str, str, str] | None = None  # logical id, resource type, verb
 
-    def event(self, logical_id: str, resource_type: str, status: str, physical_id: str = "", reason: str | None = None) -> None:
+    def event(
+        self, logical_id: str, resource_type: str, status: str, physical_id: str = "", reason: str | None = None
+    ) -> None:
         """Record one resource event on the stack."""
         self.stack.events.append(
             Event(self.stack.stack_id, self.stack.name, logical_id, physical_id, resource_type, status, reason, None)
@@ -84,7 +90,9 @@ def current_operation() -> Operation | None:
 
 
 def _hook(verb: str) -> Original:
-    def around(original: Original, logical_id: str, resource_json: dict[str, Any], resources_map: Any, **kw: Any) -> Any:
+    def around(
+        original: Original, logical_id: str, resource_json: dict[str, Any], resources_map: Any, **kw: Any
+    ) -> Any:
         operation = _OPERATION.get()
         if operation is None:
             return original(logical_id, resource_json, resources_map, **kw)
@@ -112,7 +120,8 @@ def _find(backend: Any, change_set_name: str, stack_name: str | None) -> Any:
     if change_set_name in backend.change_sets:
         return backend.change_sets[change_set_name]
     for change_set in backend.change_sets.values():
-        if change_set.change_set_name == change_set_name and stack_name in (None, change_set.stack_name, change_set.stack_id):
+        owners = (None, change_set.stack_name, change_set.stack_id)
+        if change_set.change_set_name == change_set_name and stack_name in owners:
             return change_set
     raise ValidationError(message=f"ChangeSet [{change_set_name}] does not exist")
 
@@ -158,7 +167,9 @@ def _publish_outputs(backend: Any, stack: Any) -> None:
     for export in output_map.exports:
         owner = backend.exports.get(export.name)
         if owner is not None and owner.exporting_stack_id != stack.stack_id:
-            raise ValidationError(message=f"Export with name {export.name} is already exported by stack {owner.exporting_stack_id}")
+            raise ValidationError(
+                message=f"Export with name {export.name} is already exported by stack {owner.exporting_stack_id}"
+            )
     for name in [n for n, e in backend.exports.items() if e.exporting_stack_id == stack.stack_id]:
         del backend.exports[name]
     stack.output_map = output_map
@@ -177,7 +188,9 @@ def failure_reason(error: BaseException, resource_type: str, physical_id: str) -
     return f'Resource handler returned message: "{message}" (HandlerErrorCode: InvalidRequest)'
 
 
-def _roll_back(backend: Any, stack: Any, change_set: Any, operation: Operation, before: _Snapshot, error: Exception) -> None:
+def _roll_back(
+    backend: Any, stack: Any, change_set: Any, operation: Operation, before: _Snapshot, error: Exception
+) -> None:
     kind = operation.kind
     change_set.execution_status = "EXECUTE_FAILED"
     if operation.failure is not None:
@@ -191,7 +204,8 @@ def _roll_back(backend: Any, stack: Any, change_set: Any, operation: Operation, 
         summary = failure_reason(error, "", "")
     rolling = {"CREATE": "ROLLBACK", "UPDATE": "UPDATE_ROLLBACK", "IMPORT": "IMPORT_ROLLBACK"}[kind]
     stack.status = f"{rolling}_IN_PROGRESS"
-    stack._add_stack_event(stack.status, resource_status_reason=summary + (" Rollback requested by user." if kind == "CREATE" else ""))
+    requested = " Rollback requested by user." if kind == "CREATE" else ""
+    stack._add_stack_event(stack.status, resource_status_reason=summary + requested)
     created = [(i, stack.resource_map._parsed_resources.get(i)) for i in operation.created]
     if kind != "CREATE":
         before.restore()
@@ -227,7 +241,9 @@ class _Snapshot:
         self._stack_state = (stack.template, stack.template_dict, stack.parameters, stack.output_map)
         self._map_state = {
             name: copy.copy(getattr(resource_map, name))
-            for name in ("_template", "_resource_json_map", "_parsed_resources", "input_parameters", "resolved_parameters")
+            for name in (
+                "_template", "_resource_json_map", "_parsed_resources", "input_parameters", "resolved_parameters"
+            )
         }
         self._tables = [
             (table, {name: copy.deepcopy(getattr(table, name)) for name in _TABLE_STATE})

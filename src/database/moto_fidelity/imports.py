@@ -72,7 +72,10 @@ def _check_importable(backend: Any, item: dict[str, Any], resource: dict[str, An
     if resource is None or resource.get("Type") != resource_type:
         raise ValidationError(message=f"Resource {logical_id} of type {resource_type} is not in the template")
     if "DeletionPolicy" not in resource:
-        raise ValidationError(message=f"The following resources to import [{logical_id}] must have DeletionPolicy attribute specified in the template.")
+        raise ValidationError(
+            message=f"The following resources to import [{logical_id}] must have DeletionPolicy attribute "
+            "specified in the template."
+        )
     key = IDENTIFIERS.get(resource_type)
     if key is None:
         raise ValidationError(message=f"Resource type {resource_type} does not support import on this endpoint")
@@ -80,8 +83,11 @@ def _check_importable(backend: Any, item: dict[str, Any], resource: dict[str, An
     if identifier not in dynamodb_backends[backend.account_id][backend.region_name].tables:
         raise ValidationError(message=f"Resources [{identifier}] to import do not exist")
     for other in backend.stacks.values():
-        if any(getattr(r, "physical_resource_id", None) == identifier and getattr(r, "cf_resource_type", None) == resource_type
-               for r in other.resource_map._parsed_resources.values()):
+        if any(
+            getattr(r, "physical_resource_id", None) == identifier
+            and getattr(r, "cf_resource_type", None) == resource_type
+            for r in other.resource_map._parsed_resources.values()
+        ):
             raise ValidationError(message=f"Resource {identifier} already belongs to stack {other.name}")
 
 

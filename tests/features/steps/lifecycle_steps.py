@@ -1,15 +1,15 @@
 """Steps of ``features/lifecycle.feature``: delete and redeploy, failures, recovery, refusals.
 
 Every step works on ``context.target`` (the endpoint under test) through
-``StackDeployer`` and plain boto3 clients. Nothing assumes the endpoint was reset:
-each Given brings the world to the state it names (deleting a stack or table left
-by an earlier scenario first).
+``StackDeployer`` and plain boto3 clients, built once per target (``service_client``:
+a new session and client per step cost more than the deploys themselves). Nothing
+assumes the endpoint was reset: each Given brings the world to the state it names
+(deleting a stack or table left by an earlier scenario first).
 """
 
 from __future__ import annotations
 
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,9 @@ from behave import given, then, when
 
 from src.database.errors import DeploymentError
 from src.database.stack import StackDeployer
-from src.database.template import Template, load_template
+from src.database.template import Template
+from tests.support.acceptance import project_template, service_client
+from tests.support.concurrent_deploys import Report, run_together
 from tests.support.template_variants import failing_update, rejected_name, swapped_keys
 
 ENV, STACK, TABLE = "dev", "vibedigest-dev", "VibeDigest-dev"
@@ -25,14 +27,13 @@ TAGS = {"Project": "VibeDigest", "Environment": ENV}
 
 
 def _clients(context: Any) -> tuple[Any, Any]:
-    session = context.target.session()
-    return context.target.client("cloudformation", session), context.target.client("dynamodb", session)
+    return service_client(context.target, "cloudformation"), service_client(context.target, "dynamodb")
 
 
-def _deployer(context: Any, report: Any = None) -> StackDeployer:
+def _deployer(context: Any) -> StackDeployer:
     cloudformation, dynamodb = _clients(context)
     lines = context.__dict__.setdefault("lifecycle_lines", [])
-    return StackDeployer(cloudformation, dynamodb, report=report or lines.append, timeout=120)
+    return StackDeployer(cloudformation, dynamodb, report=lines.append, timeout=120)
 
 
 def _variants(context: Any) -> Path:
@@ -47,7 +48,7 @@ def _deploy(context: Any, template: Template | None = None, *, execute: bool = T
     """Deploy dev; keep the result or the refusal in ``context.outcome``."""
     try:
         context.outcome = _deployer(context).deploy(
-            template or load_template(), stack_name=STACK, environment=ENV, table_name=TABLE, tags=TAGS, execute=execute
+            template or project_template(), stack_name=STACK, environment=ENV, table_name=TABLE, tags=TAGS, execute=execute
         )
     except DeploymentError as error:
         context.outcome = error
@@ -116,7 +117,7 @@ def given_other_table(context: Any) -> None:
 def given_interrupted(context: Any) -> None:
     _clear(context)
     _clients(context)[0].create_change_set(
-        StackName=STACK, ChangeSetName="interrupted", ChangeSetType="CREATE", TemplateBody=load_template().body,
+        StackName=STACK, ChangeSetName="interrupted", ChangeSetType="CREATE", TemplateBody=project_template().body,
         Parameters=[{"ParameterKey": "Environment", "ParameterValue": ENV}],
     )
 
@@ -159,27 +160,15 @@ def when_recover(context: Any) -> None:
 
 @when("two operators deploy dev at the same moment")
 def when_two_deploys(context: Any) -> None:
-    barrier = threading.Barrier(2, timeout=60)  # both hold a change set before either looks
-    outcomes: list[object] = []
+    def deploy(report: Report) -> object:  # each operator with its own session and clients, as two processes
+        session = context.target.session()
+        deployer = StackDeployer(
+            context.target.client("cloudformation", session), context.target.client("dynamodb", session),
+            report=report, timeout=120,
+        )
+        return deployer.deploy(project_template(), stack_name=STACK, environment=ENV, table_name=TABLE, tags=TAGS).status
 
-    def report(line: str) -> None:
-        if line.startswith("Change set "):
-            barrier.wait()
-
-    def run() -> None:
-        try:
-            outcomes.append(_deployer(context, report).deploy(
-                load_template(), stack_name=STACK, environment=ENV, table_name=TABLE, tags=TAGS
-            ).status)
-        except DeploymentError as error:
-            outcomes.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    context.outcomes = outcomes
+    context.outcomes = run_together([deploy, deploy])
 
 
 @then("the dev table and its {count:d} digests remain without a stack")
@@ -256,9 +245,10 @@ def then_refused_replace(context: Any) -> None:
 
 @then("one deploy creates the stack and the other is refused because another deployment is in progress")
 def then_one_of_two(context: Any) -> None:
-    refused = [o for o in context.outcomes if isinstance(o, DeploymentError)]
-    assert sorted(o for o in context.outcomes if isinstance(o, str)) == ["CREATE_COMPLETE"], context.outcomes
-    assert len(refused) == 1 and "Another deployment of vibedigest-dev is in progress" in str(refused[0])
+    outcomes = context.outcomes
+    assert sorted(o if isinstance(o, str) else type(o).__name__ for o in outcomes) == ["CREATE_COMPLETE", "DeploymentError"], outcomes
+    refused = [o for o in outcomes if isinstance(o, DeploymentError)]
+    assert "Another deployment of vibedigest-dev is in progress" in str(refused[0])
 
 
 @then("the dev stack is CREATE_COMPLETE with no change set waiting")
@@ -270,4 +260,4 @@ def then_nothing_waiting(context: Any) -> None:
 
 @then("recover says it deleted the empty stack an interrupted deploy left")
 def then_recover_said(context: Any) -> None:
-    assert "left by an interrupted first deploy" in context.recovered, context.recovered
+    assert "left by an interrupted first deploy" in context.recovered.message, context.recovered

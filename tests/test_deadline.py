@@ -1,0 +1,92 @@
+"""``--timeout`` bounds the whole command, every AWS call included (issue 8 §2), over real HTTP.
+
+A ``Deadline`` bound to a client stops an attempt that would start after it (nothing
+is sent) and a retry after a network failure past it; the deployer's waits and calls
+share the deadline it is given instead of starting their own per operation.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from src.database.cli import main
+from src.database.deadline import Deadline
+from src.database.errors import DeadlineExceededError
+from src.database.settings import ClientSettings
+from src.database.stack import StackDeployer
+from src.database.target import Target
+from src.database.template import load_template
+from tests.support.fault_proxy import FaultProxy, SilentEndpoint
+
+STACK, TABLE = "vibedigest-dev", "VibeDigest-dev"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _deployer(target: Target, timeout: Any, clock: Clock) -> StackDeployer:
+    session = target.session()
+    return StackDeployer(
+        target.client("cloudformation", session), target.client("dynamodb", session),
+        report=lambda _: None, timeout=timeout, clock=clock,
+    )
+
+
+@pytest.mark.parametrize("command", [["deploy"], ["status"]])
+def test_a_silent_endpoint_ends_the_command_at_the_timeout_plus_one_read_timeout(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without the deadline every call would wait out all its attempts (3 x 3 s here)."""
+    read_timeout = ClientSettings.from_env().read_timeout
+    with SilentEndpoint() as silent:
+        started = time.monotonic()
+        code = main([*command, "--timeout", "5", "--endpoint-url", silent.url])
+        elapsed = time.monotonic() - started
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 1
+    assert len(lines) == 1 and lines[0].startswith("error: Gave up after 5 s: "), lines
+    assert "had no answer in time" in lines[0] and lines[0].endswith("Or raise --timeout.")
+    assert elapsed < 5 + read_timeout + 1, elapsed
+
+
+def test_a_call_after_the_deadline_is_never_sent(local_target: Target) -> None:
+    clock = Clock()
+    deadline = Deadline(10, clock=clock)
+    with FaultProxy(str(local_target.endpoint_url)) as proxy:
+        client = deadline.bind(Target.local(proxy.url).client("dynamodb"))
+        client.list_tables()
+        clock.now = 10.5
+        with pytest.raises(DeadlineExceededError, match=r"Gave up after 10 s: the time ran out before ListTables") as caught:
+            client.list_tables()
+        assert proxy.requests_seen == 1
+    assert caught.value.operation == "ListTables"
+
+
+def test_the_deployer_shares_a_given_deadline_across_operations(local_target: Target) -> None:
+    """With seconds, each operation has its own budget; with a Deadline, the second operation
+    has only what the first left (here nothing: it is refused before any call is sent)."""
+    template = load_template()
+    clock = Clock()
+    per_operation = _deployer(local_target, 10.0, clock)
+    per_operation.deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags={})
+    clock.now = 11
+    per_operation.delete(STACK)  # a fresh 10 s
+    assert per_operation.stack_status(STACK) is None
+
+    clock.now = 0
+    shared = _deployer(local_target, Deadline(10, clock=clock), clock)
+    shared.deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags={})
+    clock.now = 11
+    with pytest.raises(DeadlineExceededError, match="Gave up after 10 s"):
+        shared.delete(STACK)
+    assert per_operation.stack_status(STACK) == "UPDATE_COMPLETE"  # it adopted the retained table; not deleted
