@@ -75,7 +75,7 @@ CASES: list[tuple[str, Callable[[DigestStore], Any], type[DatabaseError], str]] 
      "not a datetime"),
     ("delete None id", lambda store: store.delete(DAY, None), ItemValidationError, "item_id must be a string"),
     ("put_many None item", lambda store: store.put_many([item(), None]), ItemValidationError, "item 1 is NoneType"),
-    ("put_many concurrency None", lambda store: store.put_many([item()], concurrency=None), ConfigurationError,
+    ("put_many concurrency 0", lambda store: store.put_many([item()], concurrency=0), ConfigurationError,
      "concurrency must be an integer"),
     ("delete_many bad key", lambda store: store.delete_many([(DAY, "")]), ItemValidationError,
      "item_id must not be empty"),

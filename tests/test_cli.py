@@ -51,19 +51,7 @@ SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYCLIDEBUGKEY"
 TOKEN = "FwoGZXIvYXdzECLIDEBUGSESSIONTOKEN0123456789"
 
 
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """Undo ``configure_logging``: root handlers and level, and the levels it sets on named loggers."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    named = {name: logging.getLogger(name).level for name in ("botocore", "werkzeug", "src.database")}
-    try:
-        yield
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        for name, previous in named.items():
-            logging.getLogger(name).setLevel(previous)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # tests/conftest.py
 
 
 @pytest.fixture
