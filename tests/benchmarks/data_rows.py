@@ -15,6 +15,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 from src.database.client import DynamoDBClient
+from src.database.settings import ClientSettings
 from src.database.target import Target
 
 from .harness import BenchmarkError, Row, Sample, timed
@@ -72,7 +73,9 @@ class _DataRow(Row):
 
     def project_store(self, table: str) -> DigestStore:
         """A store on a new ``DynamoDBClient`` whose boto3 client is already built (untimed)."""
-        client = DynamoDBClient.for_target(Target.local(self.data_url, self.bench.region), table_name=table)
+        # boto3's own 60 s read timeout, as on the baseline side: moto answers a 1 MB Query page slowly
+        settings = ClientSettings(read_timeout=60.0)
+        client = DynamoDBClient.for_target(Target.local(self.data_url, self.bench.region, settings), table_name=table)
         client.client  # noqa: B018 - build the lazy boto3 client outside the timed part
         return DigestStore(client)
 
