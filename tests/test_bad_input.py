@@ -219,18 +219,7 @@ def server(local_target: Target, moto_server: EmbeddedEndpoint) -> Iterator[str]
     yield moto_server.url
 
 
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """``cli.main`` reconfigures the root logger; put it back."""
-    import logging
-
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    botocore_level = logging.getLogger("botocore").level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    logging.getLogger("botocore").setLevel(botocore_level)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # cli.main reconfigures logging; tests/conftest.py
 
 
 def server_state(url: str) -> tuple[list[str], list[str]]:

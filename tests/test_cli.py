@@ -5,8 +5,8 @@ Every command is run against the worker's moto server (``--endpoint-url``) or, f
 Assertions are on exit codes and on what a person sees: progress on stdout, one
 ``error:`` line on stderr, logs on stderr only with ``-v``/``--debug``.
 
-``configure_logging`` replaces the root logger's handlers and levels; the autouse
-``restore_logging`` fixture puts them back after each test. moto's state is
+``configure_logging`` replaces the root logger's handlers and levels; the
+``restore_logging`` fixture (tests/conftest.py) puts them back after each test. moto's state is
 process-wide, so tests that use the server reset it before (``local_target``) and
 after (``server``).
 """
@@ -522,6 +522,16 @@ def test_default_logging_keeps_stderr_clean(server: str, capsys: pytest.CaptureF
     assert main(["status", "--endpoint-url", server]) == 0
     assert capsys.readouterr().err == ""
     assert not logging.getLogger("src.database").isEnabledFor(logging.INFO)
+
+
+def test_debug_after_a_quiet_run_in_one_process_still_shows_botocore(
+    server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An application calling ``main`` twice: ``--debug`` after a default run logs botocore's wire log again."""
+    create_stack(server, "dev")
+    assert main(["status", "--endpoint-url", server]) == 0
+    assert main(["--debug", "status", "--endpoint-url", server]) == 0
+    assert "DEBUG botocore.endpoint: Sending http request" in capsys.readouterr().err
 
 
 def test_verbose_logs_info_to_stderr(server: str, capsys: pytest.CaptureFixture[str]) -> None:

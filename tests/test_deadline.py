@@ -21,6 +21,8 @@ from src.database.target import Target
 from src.database.template import load_template
 from tests.support.fault_proxy import FaultProxy, SilentEndpoint
 
+pytestmark = pytest.mark.usefixtures("restore_logging")  # cli.main reconfigures logging; tests/conftest.py
+
 STACK, TABLE = "vibedigest-dev", "VibeDigest-dev"
 
 

@@ -327,8 +327,8 @@ def configure_logging(verbose: bool, debug: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    if not debug:
-        logging.getLogger("botocore").setLevel(logging.WARNING)
+    # botocore's own records (the wire log among them) only with --debug; NOTSET lets the root level decide
+    logging.getLogger("botocore").setLevel(logging.NOTSET if debug else logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
