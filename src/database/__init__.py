@@ -6,6 +6,7 @@ deploy tool (see ``cli``).
 """
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from .client import DynamoDBClient
 from .errors import (
@@ -27,9 +28,26 @@ from .errors import (
     TemplateError,
     ThrottledError,
 )
-from .item import DigestItem
 from .settings import ClientSettings
-from .store import DigestStore
+
+if TYPE_CHECKING:
+    from .item import DigestItem
+    from .store import DigestStore
+
+# The data layer is imported on first use (PEP 562), so an application that only needs
+# the client does not pay for it at start-up; ``from src.database import DigestStore`` works.
+_LAZY = {"DigestItem": ".item", "DigestStore": ".store"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``DigestItem`` / ``DigestStore`` when first asked for."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "AccessDeniedError",
