@@ -164,6 +164,18 @@ def test_client_carries_the_settings_and_endpoint() -> None:
     assert client.meta.region_name == "eu-west-1"
 
 
+def test_sessions_share_parsed_models_per_data_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    first, second = Target(region="eu-west-1").core_session(), Target(region="us-west-2").core_session()
+    loader = first.get_component("data_loader")
+    assert second.get_component("data_loader") is loader
+    first.create_client("dynamodb")
+    assert any(key[0] == "load_service_model" for key in loader._cache)  # parsed once, kept for the next session
+
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))  # botocore's own setting still applies
+    other = Target().core_session().get_component("data_loader")
+    assert other is not loader and str(tmp_path) in other.search_paths
+
+
 def test_client_uses_a_given_session() -> None:
     session = boto3.Session(region_name="ap-southeast-2")
     client = Target().client("dynamodb", session)
