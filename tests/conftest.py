@@ -16,7 +16,6 @@ from moto import mock_aws
 from src.database.target import Target
 from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.settings import ClientSettings
-from tests.support import lint_memo
 from tests.support.endpoints import reset_moto
 from tests.support.offline import keep_offline
 
@@ -27,12 +26,6 @@ MOTO_READ_TIMEOUT = 30.0
 def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Placeholder credentials, us-east-1, no profile or endpoint, empty AWS config files for every test."""
     keep_offline(monkeypatch)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def lint_each_template_once() -> None:
-    """cfn-lint's answer for each distinct template is remembered for the session (``tests.support.lint_memo``)."""
-    lint_memo.install()
 
 
 @pytest.fixture

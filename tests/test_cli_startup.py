@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import boto3
-import cfnlint.api
 import pytest
 from botocore.client import BaseClient
 
+from src.database import template
 from src.database.cli import main
 from src.database.target import Target
 from src.database.local_endpoint import EmbeddedEndpoint
@@ -30,6 +30,7 @@ from tests.support.endpoints import reset_moto, unmeasured
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROBE = """\
 import json, os, sys
+from src.database import template
 from src.database.cli import main
 for cache, argv in json.loads(sys.argv[1]):
     os.environ["XDG_CACHE_HOME"] = cache
@@ -101,7 +102,7 @@ class Built:
         self.sessions = 0
         self.clients: list[str] = []
         self.lints = 0
-        session, client, lint = Target.session, Target.client, cfnlint.api.lint
+        session, client, lint = Target.session, Target.client, template.cfn_lint
         monkeypatch.setenv("XDG_CACHE_HOME", str(cache))  # an empty lint cache: the command lints
 
         def counting_session(target: Target) -> boto3.Session:
@@ -118,7 +119,7 @@ class Built:
 
         monkeypatch.setattr(Target, "session", counting_session)
         monkeypatch.setattr(Target, "client", counting_client)
-        monkeypatch.setattr(cfnlint.api, "lint", counting_lint)
+        monkeypatch.setattr(template, "cfn_lint", counting_lint)
 
 
 @pytest.mark.parametrize("command", ["deploy", "demo"])

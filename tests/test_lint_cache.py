@@ -14,10 +14,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import cfnlint.api
 import pytest
 
-from src.database import lint_cache
+from src.database import lint_cache, template
 from src.database.errors import TemplateError
 from src.database.template import DEFAULT_TEMPLATE, load_template
 
@@ -38,13 +37,13 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def lints(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The bodies cfn-lint is asked to lint during the test (the real linter still runs)."""
     seen: list[str] = []
-    real = cfnlint.api.lint
+    real = template.cfn_lint
 
     def counting(body: str, *args: Any, **kwargs: Any) -> Any:
         seen.append(body)
         return real(body, *args, **kwargs)
 
-    monkeypatch.setattr(cfnlint.api, "lint", counting)
+    monkeypatch.setattr(template, "cfn_lint", counting)
     return seen
 
 
@@ -52,7 +51,7 @@ def lints(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def stub_lints(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """For tests about the cache itself: cfn-lint's ``lint`` replaced by a clean answer (bodies recorded)."""
     seen: list[str] = []
-    monkeypatch.setattr(cfnlint.api, "lint", lambda body, *args, **kwargs: seen.append(body) or [])
+    monkeypatch.setattr(template, "cfn_lint", lambda body, *args, **kwargs: seen.append(body) or [])
     return seen
 
 

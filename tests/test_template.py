@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 from cfnlint.api import lint
 
 from src.database.errors import ConfigurationError, DeploymentError, TemplateError
 from src.database.settings import ENVIRONMENTS
-from src.database.template import DEFAULT_TEMPLATE, TABLE_TYPE, Template, expected_table, load_template
+from src.database.template import DEFAULT_TEMPLATE, TABLE_TYPE, Template, cfn_lint, expected_table, load_template
 
 SHIPPED = DEFAULT_TEMPLATE.read_text(encoding="utf-8")
 
@@ -63,6 +63,37 @@ def test_cfnlint_api_does_report_a_broken_body() -> None:
     """Control for the test above: the same call does find errors, so an empty result means clean."""
     matches = lint(SHIPPED.replace("PAY_PER_REQUEST", "FOO"))
     assert any(m.rule.id == "E3030" for m in matches)
+
+
+def described(matches: list[Any]) -> list[str]:
+    return [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        SHIPPED,
+        SHIPPED.replace("PAY_PER_REQUEST", "FOO"),  # an error
+        SHIPPED.replace("Parameters:", "Parameters:\n  Unused:\n    Type: String\n", 1),  # a warning
+        "Resources: [unclosed",  # a parse error
+        "",  # nothing to lint
+    ],
+    ids=["clean", "error", "warning", "unparsable", "empty"],
+)
+def test_cfn_lint_answers_as_cfnlint_api_does(body: str) -> None:
+    """The package keeps cfn-lint's rules loaded between templates; the matches are cfn-lint's own."""
+    assert described(cfn_lint(body)) == described(lint(body))
+    assert described(cfn_lint(body)) == described(lint(body))  # and again, with the rules reused
+
+
+def test_cfn_lint_follows_a_cfnlintrc_in_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rules are reused per configuration: a ``.cfnlintrc`` appearing in the process is obeyed."""
+    broken = SHIPPED.replace("PAY_PER_REQUEST", "FOO")
+    monkeypatch.chdir(tmp_path)
+    assert "E3030" in {m.rule.id for m in cfn_lint(broken)}
+    (tmp_path / ".cfnlintrc").write_text("ignore_checks:\n  - E3030\n", encoding="utf-8")
+    assert "E3030" not in {m.rule.id for m in cfn_lint(broken)}
+    assert described(cfn_lint(broken)) == described(lint(broken))
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)

@@ -55,6 +55,14 @@ def cache_key(body: str, options: dict[str, Any] | None = None) -> str | None:
     digest = hashlib.sha256()
     header = {"format": FORMAT, "cfn-lint": version, "options": options or {}}
     digest.update(json.dumps(header, sort_keys=True).encode())
+    digest.update(config_digest().encode())
+    digest.update(b"\0body\0" + body.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def config_digest() -> str:
+    """A digest of the ``.cfnlintrc`` files cfn-lint reads (home, then current directory): paths and contents."""
+    digest = hashlib.sha256()
     for folder in (Path.home(), Path.cwd()):
         for name in _CONFIG_NAMES:
             config = folder / name
@@ -63,7 +71,6 @@ def cache_key(body: str, options: dict[str, Any] | None = None) -> str | None:
             except OSError:
                 continue
             digest.update(b"\0config\0" + str(config).encode() + b"\0" + hashlib.sha256(content).digest())
-    digest.update(b"\0body\0" + body.encode("utf-8"))
     return digest.hexdigest()
 
 

@@ -6,6 +6,8 @@ Roles:
   raises ``TemplateError`` so a broken template never reaches an AWS call. A clean
   result is remembered by ``lint_cache``, so an unchanged template is neither parsed
   nor linted again (and cfn-lint, a second of imports, is not imported at all).
+  Within a process, cfn-lint's rules are loaded once per configuration (``cfn_lint``):
+  loading them costs several times what checking a template does.
 - ``expected_table`` resolves the table resource for one environment (``Ref``,
   ``Fn::Sub``, ``Fn::If``, ``Fn::Equals``, ``Fn::Not`` on parameters) into the values
   the live verification compares against.
@@ -13,8 +15,10 @@ Roles:
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,7 @@ DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "infrastructure" / "dyn
 TABLE_TYPE = "AWS::DynamoDB::Table"
 _MAX_REPORTED = 5
 _SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
+_lint_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -79,14 +84,13 @@ def load_template(path: Path | str = DEFAULT_TEMPLATE) -> Template:
 
 def _parse_and_lint(path: Path, body: str) -> lint_cache.LintResult:
     """Parse with cfn-lint's decoder and lint (importing cfn-lint here); raise ``TemplateError`` on errors."""
-    from cfnlint.api import lint
     from cfnlint.decode.decode import decode_str
 
     document, parse_errors = decode_str(body)
     if parse_errors or not isinstance(document, dict):
         detail = _describe_matches(parse_errors) if parse_errors else "not a mapping"
         raise TemplateError(f"Template {path} is not valid YAML/JSON: {detail}")
-    matches = lint(body)
+    matches = cfn_lint(body)
     errors = [m for m in matches if m.rule.id.startswith("E")]
     if errors:
         raise TemplateError(
@@ -94,6 +98,36 @@ def _parse_and_lint(path: Path, body: str) -> lint_cache.LintResult:
         )
     warnings = tuple(_describe_match(m) for m in matches if not m.rule.id.startswith("E"))
     return lint_cache.LintResult(document=dict(document), warnings=warnings)
+
+
+def cfn_lint(body: str) -> list[Any]:
+    """cfn-lint's matches for ``body``, as ``cfnlint.api.lint(body)`` gives them.
+
+    The same steps as that function (decode, then the default rules in the primary
+    region), with the rules loaded once per process and ``.cfnlintrc`` configuration
+    instead of at every call. Rules keep state while they check a template, so checks
+    run one at a time.
+    """
+    from cfnlint.decode.decode import decode_str
+
+    document, errors = decode_str(body)  # a document of the linter's own: rules may transform it
+    if errors:
+        return list(errors)
+    if document is None:
+        return []
+    runner = _runner(lint_cache.config_digest())
+    with _lint_lock:
+        return list(runner.validate_template(document))
+
+
+@functools.lru_cache(maxsize=4)
+def _runner(config_digest: str) -> Any:
+    """cfn-lint's runner with its default rules for the configuration ``config_digest`` stands for."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.helpers import REGION_PRIMARY
+    from cfnlint.runner import Runner
+
+    return Runner(ConfigMixIn(regions=[REGION_PRIMARY]))
 
 
 def _describe_match(match: Any) -> str:
