@@ -21,6 +21,7 @@ from moto.cloudformation import parsing
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event, Stack
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.dynamodb.models import DynamoDBBackend
+from moto.kms import models as kms_models
 from moto.dynamodb.models.table import Table
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
@@ -87,6 +88,25 @@ def test_gap_sse_template_encryption_reaches_dynamodb(endpoint: Endpoint) -> Non
     endpoint.run("CREATE")
     sse = endpoint.ddb.describe_table(TableName=TABLE)["Table"]["SSEDescription"]
     assert sse["Status"] == "ENABLED" and sse["SSEType"] == "KMS" and sse["KMSMasterKeyArn"].startswith("arn:aws:kms:")
+
+
+def test_gap_kms_key_pair_is_made_on_first_use_and_still_signs(endpoint: Endpoint, local_target: Target) -> None:
+    """DynamoDB's default SSE key gets no key pair until one is used; asymmetric keys still sign and verify."""
+    from moto.kms.models import kms_backends
+
+    endpoint.run("CREATE")
+    kms = local_target.client("kms")
+    backend = kms_backends["123456789012"]["us-east-1"]
+    default_key = backend.describe_key("alias/aws/dynamodb")
+    assert default_key.private_key.made is False
+
+    signing = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="RSA_2048")["KeyMetadata"]["KeyId"]
+    assert backend.keys[signing].private_key.made is False
+    signature = kms.sign(KeyId=signing, Message=b"digest", SigningAlgorithm="RSASSA_PSS_SHA_256")["Signature"]
+    assert kms.verify(KeyId=signing, Message=b"digest", Signature=signature,
+                      SigningAlgorithm="RSASSA_PSS_SHA_256")["SignatureValid"] is True
+    assert kms.get_public_key(KeyId=signing)["PublicKey"]
+    assert backend.keys[signing].private_key.made is True
 
 
 def test_gap_pitr_template_recovery_is_applied(endpoint: Endpoint) -> None:
@@ -250,6 +270,7 @@ PINS: list[tuple[str, Any, str, tuple[str, ...] | None]] = [
     ("import", parsing.ResourceMap, "load_parameters", ("self",)),
     ("import", parsing.ResourceMap, "load_conditions", ("self",)),
     ("import", Stack, "parse_template", ("template",)),
+    ("kms-key-pair", kms_models, "generate_private_key", ("key_spec",)),
     ("scope", ThreadedMotoServer, "_server_entry", ("self",)),
 ]
 

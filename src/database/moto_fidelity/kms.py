@@ -1,0 +1,48 @@
+"""A cost of moto's, not a gap: every KMS key it creates gets an RSA key pair at once.
+
+- ``kms-key-pair``: moto's ``Key`` generates a 2,048-bit RSA private key for every
+  key, symmetric ones included (AWS's symmetric keys have no key pair at all). A
+  table created with SSE gets DynamoDB's default ``aws/dynamodb`` key, so after
+  each reset of the server every first table cost about 0.1 s of CPU for a key pair
+  nobody uses. The pair is now made on first use (sign, verify, public key), with
+  the same answers as before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from moto.kms import models
+
+from .scope import patch
+
+
+def install() -> None:
+    """Defer the key pair of each KMS key created by the project's servers (see the module docstring)."""
+    patch(models, "generate_private_key", "kms-key-pair", _deferred)
+
+
+class DeferredPrivateKey:
+    """A moto private key made by ``make`` on the first attribute asked of it."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._key: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def made(self) -> bool:
+        """Whether the key pair exists yet."""
+        return self._key is not None
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            if self._key is None:
+                self._key = self._make()
+        return getattr(self._key, name)
+
+
+def _deferred(original: Callable[[str], Any], key_spec: str) -> DeferredPrivateKey:
+    return DeferredPrivateKey(lambda: original(key_spec))
