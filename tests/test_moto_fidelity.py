@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
-from moto import mock_aws
+from moto import backends, mock_aws
 from moto.cloudformation import parsing
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event, Stack
 from moto.cloudformation.responses import CloudFormationResponse
@@ -107,6 +107,17 @@ def test_gap_kms_key_pair_is_made_on_first_use_and_still_signs(endpoint: Endpoin
                       SigningAlgorithm="RSASSA_PSS_SHA_256")["SignatureValid"] is True
     assert kms.get_public_key(KeyId=signing)["PublicKey"]
     assert backend.keys[signing].private_key.made is True
+
+
+def test_cost_service_list_is_read_once_and_names_the_same_services(endpoint: Endpoint) -> None:
+    """Requests still reach their service; moto's directory listing is read once, not per request."""
+    from src.database.moto_fidelity import costs
+
+    assert endpoint.ddb.list_tables()["TableNames"] == [] and endpoint.cf.list_stacks()["StackSummaries"] == []
+    assert costs._service_modules.cache_info().currsize == 1
+    listing = backends.list_of_moto_modules()  # outside a served request: moto's own generator, unchanged
+    assert not isinstance(listing, frozenset)
+    assert costs._service_modules(backends.list_of_moto_modules.fidelity_original) == set(listing)
 
 
 def test_gap_pitr_template_recovery_is_applied(endpoint: Endpoint) -> None:
@@ -271,6 +282,7 @@ PINS: list[tuple[str, Any, str, tuple[str, ...] | None]] = [
     ("import", parsing.ResourceMap, "load_conditions", ("self",)),
     ("import", Stack, "parse_template", ("template",)),
     ("kms-key-pair", kms_models, "generate_private_key", ("key_spec",)),
+    ("service-list", backends, "list_of_moto_modules", ()),
     ("scope", ThreadedMotoServer, "_server_entry", ("self",)),
 ]
 

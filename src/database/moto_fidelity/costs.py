@@ -1,4 +1,4 @@
-"""A cost of moto's, not a gap: every KMS key it creates gets an RSA key pair at once.
+"""Costs of moto's, not gaps: work its server does that answers nothing.
 
 - ``kms-key-pair``: moto's ``Key`` generates a 2,048-bit RSA private key for every
   key, symmetric ones included (AWS's symmetric keys have no key pair at all). A
@@ -6,22 +6,28 @@
   each reset of the server every first table cost about 0.1 s of CPU for a key pair
   nobody uses. The pair is now made on first use (sign, verify, public key), with
   the same answers as before.
+- ``service-list``: to route each request, moto's dispatcher lists its own package
+  directory and checks every entry (about 150 ``stat`` calls, a few milliseconds,
+  under a lock every request waits for). The list is read once per process.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from moto import backends
 from moto.kms import models
 
 from .scope import patch
 
 
 def install() -> None:
-    """Defer the key pair of each KMS key created by the project's servers (see the module docstring)."""
+    """Patch moto's key creation and service listing (see the module docstring)."""
     patch(models, "generate_private_key", "kms-key-pair", _deferred)
+    patch(backends, "list_of_moto_modules", "service-list", _listed_once)
 
 
 class DeferredPrivateKey:
@@ -46,3 +52,13 @@ class DeferredPrivateKey:
 
 def _deferred(original: Callable[[str], Any], key_spec: str) -> DeferredPrivateKey:
     return DeferredPrivateKey(lambda: original(key_spec))
+
+
+def _listed_once(original: Callable[[], Iterable[str]]) -> frozenset[str]:
+    return _service_modules(original)
+
+
+@functools.cache
+def _service_modules(original: Callable[[], Iterable[str]]) -> frozenset[str]:
+    """The service modules of moto's package (which does not change while the process runs)."""
+    return frozenset(original())
