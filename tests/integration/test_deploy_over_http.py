@@ -177,12 +177,24 @@ def test_serve_keeps_state_between_commands_and_stops_on_sigint(served: Served, 
     assert "Traceback" not in "\n".join(served.stderr)
 
 
-def test_the_shell_serve_prints_sends_every_command_to_it(
+def test_a_serve_session_from_the_shell_it_prints_to_sigterm(
     served: Served, run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the variables ``serve`` prints exported and no --endpoint-url, each command uses that
-    endpoint (and says so) instead of a throwaway one, so the state carries over: deploy, status,
-    delete, status (the retained table, no stack), deploy (adopts it), status."""
+    """One ``serve`` session as a person uses it (one process: each costs seconds to start):
+
+    - ``status`` before any deploy: exit 1, one ``error:`` line naming the table, no traceback;
+    - with the variables ``serve`` prints exported and no --endpoint-url, each command uses that
+      endpoint (and says so) instead of a throwaway one, so the state carries over: deploy,
+      status, delete, status (the retained table, no stack), deploy (adopts it), status;
+    - SIGTERM stops ``serve`` with exit 0.
+    """
+    result = run_cli("status", "--env", "prod", "--endpoint-url", served.url)
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1, result.stderr
+    assert "VibeDigest-prod" in errors[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
     exports = dict(re.findall(r"^  export (\w+)=(\S+)$", "\n".join(served.stdout), re.MULTILINE))
     assert exports["AWS_ENDPOINT_URL"] == served.url
     for name, value in exports.items():  # the shell after the user pasted the exports
@@ -205,18 +217,6 @@ def test_the_shell_serve_prints_sends_every_command_to_it(
     status = run("status")
     assert re.search(r"^Stack vibedigest-dev: (UPDATE|IMPORT)_COMPLETE$", status, re.MULTILINE), status
     assert re.search(r"^  point_in_time_recovery +ENABLED$", status, re.MULTILINE)
-    assert served.stop(signal.SIGINT) == 0
-
-
-def test_status_without_table_fails_cleanly_and_serve_stops_on_sigterm(served: Served, run_cli: Callable[..., Result]) -> None:
-    """status before any deploy: exit 1, one ``error:`` line naming the table, no traceback;
-    then SIGTERM stops serve with exit 0."""
-    result = run_cli("status", "--env", "prod", "--endpoint-url", served.url)
-    assert result.returncode == 1, result.stdout + result.stderr
-    errors = error_lines(result.stderr)
-    assert len(errors) == 1, result.stderr
-    assert "VibeDigest-prod" in errors[0]
-    assert "Traceback" not in result.stderr + result.stdout
 
     assert served.stop(signal.SIGTERM) == 0
     assert served.stdout[-1] == "Stopped."
