@@ -20,6 +20,7 @@ from moto import backends, mock_aws
 from moto.cloudformation import parsing
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event, Stack
 from moto.cloudformation.responses import CloudFormationResponse
+from moto.core.base_backend import BackendDict
 from moto.dynamodb.models import DynamoDBBackend
 from moto.kms import models as kms_models
 from moto.dynamodb.models.table import Table
@@ -118,6 +119,23 @@ def test_cost_service_list_is_read_once_and_names_the_same_services(endpoint: En
     listing = backends.list_of_moto_modules()  # outside a served request: moto's own generator, unchanged
     assert not isinstance(listing, frozenset)
     assert costs._service_modules(backends.list_of_moto_modules.fidelity_original) == set(listing)
+
+
+def test_cost_backend_lookup_still_creates_and_registers_new_accounts() -> None:
+    """Inside a served request a new account's backend is still created and registered (so a reset reaches it)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    from src.database.moto_fidelity import scope
+
+    token = scope._SERVING.set(True)
+    try:
+        backend = dynamodb_backends["111122223333"]["us-east-1"]
+        assert "111122223333" in dynamodb_backends
+        assert any(known is dynamodb_backends for known in BackendDict._instances)
+        assert dynamodb_backends["111122223333"]["us-east-1"] is backend  # the known account: the same backend
+    finally:
+        scope._SERVING.reset(token)
+        del dynamodb_backends["111122223333"]
 
 
 def test_gap_pitr_template_recovery_is_applied(endpoint: Endpoint) -> None:
@@ -283,6 +301,7 @@ PINS: list[tuple[str, Any, str, tuple[str, ...] | None]] = [
     ("import", Stack, "parse_template", ("template",)),
     ("kms-key-pair", kms_models, "generate_private_key", ("key_spec",)),
     ("service-list", backends, "list_of_moto_modules", ()),
+    ("backend-lookup", BackendDict, "_create_account_specific_backend", ("self", "account_id")),
     ("scope", ThreadedMotoServer, "_server_entry", ("self",)),
 ]
 

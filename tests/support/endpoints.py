@@ -67,13 +67,20 @@ def _default_sigint() -> None:  # pragma: no cover - runs in the child before ex
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-class Served:
-    """A ``python -m src.database serve`` subprocess, its URL and its output so far."""
+SERVE = ("-m", "src.database", "serve")
 
-    def __init__(self, *arguments: str) -> None:
-        """Start ``serve`` with ``arguments`` and wait (bounded) for the URL it prints."""
+
+class Served:
+    """A ``python -m src.database serve`` subprocess, its URL and its output so far.
+
+    ``module`` runs another module that prints ``listening at URL`` the same way (the
+    benchmarks' latency proxy).
+    """
+
+    def __init__(self, *arguments: str, module: tuple[str, ...] = SERVE) -> None:
+        """Start ``serve`` (or ``module``) with ``arguments`` and wait (bounded) for the URL it prints."""
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "src.database", "serve", *arguments],
+            [sys.executable, *module, *arguments],
             cwd=ROOT,
             env=child_environment(),
             stdout=subprocess.PIPE,

@@ -5,7 +5,7 @@ used by ``local_endpoint.EmbeddedEndpoint``): each patch dispatches on
 ``scope.active()``, true only while such a server handles a request, so an
 application's own ``mock_aws`` tests in the same process keep moto's stock
 behaviour. Each gap is named (``GAPS``) and lives in one module (``costs`` holds
-two patches that change no answer, only moto's CPU time); removing a gap
+patches that change no answer, only moto's CPU time); removing a gap
 when moto fixes it upstream means deleting its ``patch(...)`` line and its code.
 ``tests/test_moto_fidelity.py`` pins the moto internals every gap relies on.
 """
@@ -48,6 +48,7 @@ GAPS: dict[str, str] = {
     # costs, not gaps: work moto's server does that changes no answer
     "kms-key-pair": "a KMS key makes its key pair on first use, not at create (~0.1 s per SSE table)",
     "service-list": "moto's service modules are listed once, not at every request (~150 stat calls each)",
+    "backend-lookup": "a backend lookup of a known account skips moto's registration check (~150 dict compares)",
 }
 
 _installed = threading.Lock()

@@ -9,6 +9,10 @@
 - ``service-list``: to route each request, moto's dispatcher lists its own package
   directory and checks every entry (about 150 ``stat`` calls, a few milliseconds,
   under a lock every request waits for). The list is read once per process.
+- ``backend-lookup``: every lookup of a service's backend (several per request)
+  checks, under a global lock, whether the backend dict is registered by comparing
+  it for equality with every registered dict (~150, compared item by item). Once the
+  account exists and the dict is registered (checked by identity), the lookup skips that.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto import backends
+from moto.core.base_backend import BackendDict
 from moto.kms import models
 
 from .scope import patch
@@ -28,6 +33,7 @@ def install() -> None:
     """Patch moto's key creation and service listing (see the module docstring)."""
     patch(models, "generate_private_key", "kms-key-pair", _deferred)
     patch(backends, "list_of_moto_modules", "service-list", _listed_once)
+    patch(BackendDict, "_create_account_specific_backend", "backend-lookup", _create_unless_there)
 
 
 class DeferredPrivateKey:
@@ -62,3 +68,13 @@ def _listed_once(original: Callable[[], Iterable[str]]) -> frozenset[str]:
 def _service_modules(original: Callable[[], Iterable[str]]) -> frozenset[str]:
     """The service modules of moto's package (which does not change while the process runs)."""
     return frozenset(original())
+
+
+Lookup = Callable[[Any, str], None]
+
+
+def _create_unless_there(original: Lookup, backend: BackendDict[Any], account_id: str) -> None:
+    registered: list[Any] = BackendDict._instances  # type: ignore[misc]
+    if account_id in backend and any(known is backend for known in registered):
+        return
+    original(backend, account_id)
