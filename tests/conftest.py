@@ -7,6 +7,7 @@ developer's shell, so nothing can reach real AWS by accident.
 from __future__ import annotations
 
 import logging
+import signal
 import uuid
 from typing import Iterator
 
@@ -14,9 +15,8 @@ import pytest
 from moto import mock_aws
 
 from src.database.target import Target
-from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.settings import ClientSettings
-from tests.support.endpoints import reset_moto
+from tests.support.endpoints import Served, reset_moto
 from tests.support.offline import keep_offline
 
 MOTO_READ_TIMEOUT = 30.0
@@ -36,14 +36,23 @@ def moto_aws() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def moto_server() -> Iterator[EmbeddedEndpoint]:
-    """One embedded moto server over real HTTP on 127.0.0.1 (free port) per test worker."""
-    with EmbeddedEndpoint() as endpoint:
-        yield endpoint
+def moto_server() -> Iterator[Served]:
+    """One moto server per test worker: ``python -m src.database serve`` on 127.0.0.1 (free port).
+
+    A process of its own, as DynamoDB or LocalStack is, and outside coverage: on Python 3.11
+    the tracer slows every line a traced process runs about 1.7x, and the server's work is
+    moto's. The fidelity layer's code is measured where tests run it in-process
+    (``tests/test_moto_fidelity.py``, the commands' own embedded endpoints).
+    """
+    server = Served(measured=False)
+    try:
+        yield server
+    finally:
+        server.stop(signal.SIGTERM)
 
 
 @pytest.fixture
-def local_target(moto_server: EmbeddedEndpoint) -> Target:
+def local_target(moto_server: Served) -> Target:
     """A ``Target`` at the worker's moto server, reset so each test starts from an empty account.
 
     Its read timeout is longer than the package's default (3 s, sized for DynamoDB):

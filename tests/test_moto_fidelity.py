@@ -10,6 +10,7 @@ moto upgrade changes an internal the layer relies on.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -73,6 +74,13 @@ class Endpoint:
     def pitr(self) -> str:
         backups = self.ddb.describe_continuous_backups(TableName=TABLE)["ContinuousBackupsDescription"]
         return backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[EmbeddedEndpoint]:
+    """The layer's own server in this process (the tests read moto's state, and coverage sees the layer run)."""
+    with EmbeddedEndpoint() as server:
+        yield server
 
 
 @pytest.fixture

@@ -29,14 +29,20 @@ URL_LINE = re.compile(r"listening at (http://127\.0\.0\.1:\d+)")
 
 
 def reset_moto(endpoint: Any) -> None:
-    """Empty every emulated account of a moto server (moto's own reset API).
+    """Empty every emulated account of a moto server (moto's own reset API), and this process's moto.
 
-    ``endpoint`` is the server's URL or an object with a ``url`` (``EmbeddedEndpoint``).
+    ``endpoint`` is the server's URL or an object with a ``url`` (``EmbeddedEndpoint``,
+    ``Served``). This process's own moto state is emptied too: the embedded endpoints
+    commands start in-process share it, whichever server ``endpoint`` is.
     """
     url = endpoint if isinstance(endpoint, str) else endpoint.url
     request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
     with urllib.request.urlopen(request, timeout=10) as response:
         response.read()
+    if "moto" in sys.modules:  # what POST /moto-api/reset does, for the backends of this process
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
 
 
 def child_environment() -> dict[str, str]:
@@ -77,12 +83,16 @@ class Served:
     benchmarks' latency proxy).
     """
 
-    def __init__(self, *arguments: str, module: tuple[str, ...] = SERVE) -> None:
-        """Start ``serve`` (or ``module``) with ``arguments`` and wait (bounded) for the URL it prints."""
+    def __init__(self, *arguments: str, module: tuple[str, ...] = SERVE, measured: bool = True) -> None:
+        """Start ``serve`` (or ``module``) with ``arguments`` and wait (bounded) for the URL it prints.
+
+        ``measured=False`` keeps coverage's tracer out of the child (``unmeasured``).
+        """
+        environment = child_environment()
         self.process = subprocess.Popen(
             [sys.executable, *module, *arguments],
             cwd=ROOT,
-            env=child_environment(),
+            env=environment if measured else unmeasured(environment),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
