@@ -37,7 +37,8 @@ for cache, argv in json.loads(sys.argv[1]):
     code = main(argv)
     loaded = set(sys.modules)
     cfnlint = any(name == "cfnlint" or name.startswith("cfnlint.") for name in loaded)
-    print("STEP", json.dumps({"EXIT": str(code), "MOTO": str("moto.server" in loaded), "CFNLINT": str(cfnlint)}))
+    print("STEP", json.dumps({"EXIT": str(code), "MOTO": str("moto.server" in loaded), "CFNLINT": str(cfnlint),
+                              "DATA": str("src.database.store" in loaded)}))
 """
 
 
@@ -76,7 +77,8 @@ def test_each_command_imports_moto_and_cfn_lint_only_when_it_needs_them(
     - ``status --endpoint-url`` needs boto3 only (the table is missing here, so it exits 1);
     - ``deploy --endpoint-url`` of a template linted before (warm cache) imports neither;
     - the same deploy with an empty lint cache lints (cfn-lint imported), still no moto;
-    - ``status`` without ``--endpoint-url`` starts its own endpoint, so moto is needed then.
+    - ``status`` without ``--endpoint-url`` starts its own endpoint, so moto is needed then;
+    - none of them loads the data layer (``demo`` alone writes items).
     """
     warm, empty = tmp_path / "warm", tmp_path / "empty"
     monkeypatch.setenv("XDG_CACHE_HOME", str(warm))
@@ -88,10 +90,10 @@ def test_each_command_imports_moto_and_cfn_lint_only_when_it_needs_them(
         (empty, deploy),
         (empty, ["status"]),
     ]) == [
-        {"EXIT": "1", "MOTO": "False", "CFNLINT": "False"},
-        {"EXIT": "0", "MOTO": "False", "CFNLINT": "False"},
-        {"EXIT": "0", "MOTO": "False", "CFNLINT": "True"},
-        {"EXIT": "1", "MOTO": "True", "CFNLINT": "True"},
+        {"EXIT": "1", "MOTO": "False", "CFNLINT": "False", "DATA": "False"},
+        {"EXIT": "0", "MOTO": "False", "CFNLINT": "False", "DATA": "False"},
+        {"EXIT": "0", "MOTO": "False", "CFNLINT": "True", "DATA": "False"},
+        {"EXIT": "1", "MOTO": "True", "CFNLINT": "True", "DATA": "False"},
     ]
 
 

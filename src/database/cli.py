@@ -42,7 +42,6 @@ from .cli_hints import after_recovery, hint_for
 from .cli_output import format_digest, one_line, out, print_description, print_status, report_lint_warnings
 from .deadline import Deadline
 from .errors import ConfigurationError, DatabaseError, DeploymentError
-from .sample import sample_digest
 from .settings import (
     ClientSettings,
     stack_name_for,
@@ -52,7 +51,6 @@ from .settings import (
     validate_region,
     validate_timeout,
 )
-from .store import DigestStore
 from .target import Target, configured_endpoints
 from .workflow import WorkflowResult
 
@@ -146,6 +144,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     template = lint_template(args)
     with open_target(args) as (target, emulator):
         result = deploy_and_verify(args, template, target, emulator)
+        # the data layer (and boto3's type serializer with it, ~50 ms) is loaded by the one command that uses it
+        from .sample import sample_digest
+        from .store import DigestStore
+
         store = DigestStore(result.client)
         today = date.today()
         items = sample_digest(today)
