@@ -30,9 +30,9 @@ from .scope import patch
 
 
 def install() -> None:
-    """Patch moto's key creation and service listing (see the module docstring)."""
+    """Patch moto's key creation, service listing and backend lookup (see the module docstring)."""
     patch(models, "generate_private_key", "kms-key-pair", _deferred)
-    patch(backends, "list_of_moto_modules", "service-list", _listed_once)
+    patch(backends, "list_of_moto_modules", "service-list", _service_modules)
     patch(BackendDict, "_create_account_specific_backend", "backend-lookup", _create_unless_there)
 
 
@@ -58,10 +58,6 @@ class DeferredPrivateKey:
 
 def _deferred(original: Callable[[str], Any], key_spec: str) -> DeferredPrivateKey:
     return DeferredPrivateKey(lambda: original(key_spec))
-
-
-def _listed_once(original: Callable[[], Iterable[str]]) -> frozenset[str]:
-    return _service_modules(original)
 
 
 @functools.cache
