@@ -43,8 +43,12 @@ def moto_url() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    # moto builds its DynamoDB backend on the first request; pay that here,
+    # not inside a test that times a one-second read timeout.
+    make_client(url).list_tables()
     try:
-        yield f"http://{host}:{port}"
+        yield url
     finally:
         server.stop()
 
@@ -56,14 +60,22 @@ def proxy(moto_url: str) -> Iterator[FaultProxy]:
         yield fault_proxy
 
 
+SHORT_READ = 1.0
+"""Read timeout for the tests that wait for a request nobody answers."""
+
+
 def make_client(
     endpoint_url: str,
     service: str = "dynamodb",
     *,
     total_attempts: int = 1,
-    read_timeout: float = 1,
+    read_timeout: float = 10,
 ) -> Any:
-    """A boto3 client with dummy credentials, tight timeouts and standard retries.
+    """A boto3 client with dummy credentials, a tight connect timeout and standard retries.
+
+    The read timeout is generous by default: three xdist workers under
+    coverage on two cores can make moto's first CreateTable take over a
+    second. Tests that wait for an unanswered request pass ``SHORT_READ``.
 
     Note: botocore's ``retries={"max_attempts": N}`` means N *retries*
     (N + 1 attempts in total); ``total_max_attempts`` counts the first
@@ -153,7 +165,7 @@ def test_drop_connection_raises_http_client_error(proxy: FaultProxy) -> None:
 
 
 def test_no_response_hits_read_timeout(proxy: FaultProxy) -> None:
-    client = make_client(proxy.url)
+    client = make_client(proxy.url, read_timeout=SHORT_READ)
     proxy.inject(Fault.NO_RESPONSE)
 
     started = time.monotonic()
@@ -227,7 +239,7 @@ def test_standard_retries_absorb_throttling(proxy: FaultProxy) -> None:
     [Fault.PROVISIONED_THROUGHPUT, Fault.HTTP_503, Fault.DROP_CONNECTION, Fault.NO_RESPONSE],
 )
 def test_standard_mode_retries_every_fault(proxy: FaultProxy, fault: Fault) -> None:
-    client = make_client(proxy.url, total_attempts=2)
+    client = make_client(proxy.url, total_attempts=2, read_timeout=SHORT_READ)
     proxy.inject(fault)
 
     response = client.list_tables()
@@ -238,8 +250,7 @@ def test_standard_mode_retries_every_fault(proxy: FaultProxy, fault: Fault) -> N
 
 
 def test_query_protocol_operation_filter_and_xml_errors(proxy: FaultProxy) -> None:
-    # moto loads its CloudFormation backend lazily; the first call can exceed 1 s.
-    client = make_client(proxy.url, "cloudformation", read_timeout=10)
+    client = make_client(proxy.url, "cloudformation")
     proxy.inject(Fault.THROTTLING, operations={"ListStacks"})
 
     client.describe_stacks()  # forwarded, not faulted
@@ -313,7 +324,7 @@ def test_refused_endpoint_fails_fast() -> None:
 
 def test_silent_endpoint_times_out() -> None:
     with SilentEndpoint() as endpoint:
-        client = make_client(endpoint.url)
+        client = make_client(endpoint.url, read_timeout=SHORT_READ)
         started = time.monotonic()
         with pytest.raises((ReadTimeoutError, ConnectTimeoutError)):
             client.list_tables()

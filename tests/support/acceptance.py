@@ -240,8 +240,13 @@ def attempt_connection(client: DynamoDBClient) -> ConnectionAttempt:
 
 
 def fast_failing_settings() -> ClientSettings:
-    """Two attempts and one-second timeouts, so an unreachable endpoint fails in seconds."""
-    return ClientSettings(max_attempts=2, connect_timeout=1, read_timeout=1)
+    """Two attempts and a one-second connect timeout, so an unreachable endpoint fails in seconds.
+
+    The read timeout stays at a few seconds: a live endpoint on a loaded CI
+    machine may take over a second to answer, and a refused or unroutable
+    endpoint never gets as far as reading.
+    """
+    return ClientSettings(max_attempts=2, connect_timeout=1, read_timeout=5)
 
 
 def unreachable_client(environment: str) -> DynamoDBClient:
