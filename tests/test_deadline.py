@@ -46,19 +46,22 @@ def _deployer(target: Target, timeout: Any, clock: Clock) -> StackDeployer:
 
 @pytest.mark.parametrize("command", [["deploy"], ["status"]])
 def test_a_silent_endpoint_ends_the_command_at_the_timeout_plus_one_read_timeout(
-    command: list[str], capsys: pytest.CaptureFixture[str]
+    command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without the deadline every call would wait out all its attempts (3 x 3 s here)."""
+    """Without the deadline the first call alone would wait out all its attempts (5 x 1 s here)."""
+    monkeypatch.setenv("VIBEDIGEST_READ_TIMEOUT", "1")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "5")
     read_timeout = ClientSettings.from_env().read_timeout
     with SilentEndpoint() as silent:
         started = time.monotonic()
-        code = main([*command, "--timeout", "5", "--endpoint-url", silent.url])
+        code = main([*command, "--timeout", "2", "--endpoint-url", silent.url])
         elapsed = time.monotonic() - started
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert code == 1
-    assert len(lines) == 1 and lines[0].startswith("error: Gave up after 5 s: "), lines
+    assert len(lines) == 1 and lines[0].startswith("error: Gave up after 2 s: "), lines
     assert "had no answer in time" in lines[0] and lines[0].endswith("Or raise --timeout.")
-    assert elapsed < 5 + read_timeout + 1, elapsed
+    assert read_timeout == 1
+    assert 2 <= elapsed < 2 + read_timeout + 1, elapsed
 
 
 def test_a_call_after_the_deadline_is_never_sent(local_target: Target) -> None:

@@ -1,12 +1,11 @@
 """Tests for the fault-injecting proxy in tests/support/fault_proxy.py.
 
 Roles: a boto3 client (the code under test in real suites) talks to a
-FaultProxy, which forwards to an in-process moto server (the upstream).
+FaultProxy, which forwards to the worker's moto server (the upstream).
 """
 
 from __future__ import annotations
 
-import logging
 import socket
 import threading
 import time
@@ -25,8 +24,8 @@ from botocore.exceptions import (
     HTTPClientError,
     ReadTimeoutError,
 )
-from moto.server import ThreadedMotoServer
 
+from tests.support.endpoints import Served
 from tests.support.fault_proxy import (
     UNKNOWN_OPERATION,
     Fault,
@@ -37,20 +36,17 @@ from tests.support.fault_proxy import (
 
 
 @pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    """An in-process moto server on 127.0.0.1 (one per xdist worker)."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
+def moto_url(moto_server: Served) -> str:
+    """The worker's moto server (a ``serve`` process; tests/conftest.py), warmed up.
+
+    The proxy is what is tested here; the upstream is only its peer. Each test creates
+    uniquely named tables, so nothing is reset.
+    """
+    url = moto_server.url
     # moto builds its DynamoDB backend on the first request; pay that here,
     # not inside a test that times a one-second read timeout.
     make_client(url).list_tables()
-    try:
-        yield url
-    finally:
-        server.stop()
+    return url
 
 
 @pytest.fixture

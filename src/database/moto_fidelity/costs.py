@@ -13,19 +13,29 @@
   checks, under a global lock, whether the backend dict is registered by comparing
   it for equality with every registered dict (~150, compared item by item). Once the
   account exists and the dict is registered (checked by identity), the lookup skips that.
+- ``region-list``: importing ``moto.ec2`` (which moto's CloudFormation imports) lists
+  EC2's regions through three fresh ``boto3.Session()`` objects, and each parses
+  botocore's ``endpoints.json`` and EC2's service model again: about 0.8 s of CPU in
+  every process that starts a moto server. While the layer imports moto
+  (``sessions_share_one_loader``), new botocore sessions take the process's shared
+  loader (``target.shared_loader``), so each file is parsed once. That loader is the
+  one the clients of a single session already share; the import returns the same regions.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import botocore.session
 from moto import backends
 from moto.core.base_backend import BackendDict
 from moto.kms import models
 
+from ..target import shared_loader
 from .scope import patch
 
 
@@ -34,6 +44,17 @@ def install() -> None:
     patch(models, "generate_private_key", "kms-key-pair", _deferred)
     patch(backends, "list_of_moto_modules", "service-list", _service_modules)
     patch(BackendDict, "_create_account_specific_backend", "backend-lookup", _create_unless_there)
+
+
+@contextlib.contextmanager
+def sessions_share_one_loader() -> Iterator[None]:
+    """While inside, every new botocore session uses the process's shared data loader."""
+    original = botocore.session.create_loader
+    botocore.session.create_loader = shared_loader
+    try:
+        yield
+    finally:
+        botocore.session.create_loader = original
 
 
 class DeferredPrivateKey:
