@@ -22,7 +22,7 @@ from src.database.target import Target
 from src.database.local_endpoint import EmbeddedEndpoint
 from tests.support.acceptance import deploy_environment, ensure_deployed, stack_deployer, stack_status, table_exists
 from tests.support.backends import Backend, BackendError, open_backend
-from tests.support.endpoints import ROOT, child_environment
+from tests.support.endpoints import ROOT, child_environment, unmeasured
 from tests.support.tables import create_digest_table
 
 FAILING_FEATURE = """\
@@ -57,7 +57,7 @@ def test_a_failing_scenario_fails_the_gate_and_is_in_every_report(tmp_path: Path
     done = subprocess.run(
         [sys.executable, "-m", "tests.support.run_gate", "--reports", str(reports), str(features), "--format", "progress"],
         cwd=ROOT,
-        env=child_environment(),
+        env=unmeasured(child_environment()),  # the gate's own code is tests/support, not src/
         capture_output=True,
         text=True,
         timeout=120,

@@ -77,8 +77,12 @@ def assert_clean_success(result: Result) -> None:
 
 @pytest.fixture
 def served() -> Iterator[Served]:
-    """A running ``serve`` subprocess, killed at teardown if the test did not stop it."""
-    server = Served()
+    """A running ``serve`` subprocess, killed at teardown if the test did not stop it.
+
+    Outside coverage: what it runs (``cmd_serve``, the fidelity layer) is measured in-process
+    by ``tests/test_cli.py`` and ``tests/test_moto_fidelity.py``.
+    """
+    server = Served(measured=False)
     try:
         yield server
     finally:
