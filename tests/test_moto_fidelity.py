@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import botocore.session as botocore_session_module
 import pytest
+import yaml
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from moto import backends, mock_aws
@@ -151,6 +152,62 @@ def test_cost_region_list_sessions_share_one_loader_only_inside_and_list_the_sam
     assert loader() is not loader()
     assert inside == regions()
     assert set(inside) <= {region.name for region in RegionsAndZonesBackend.regions}
+
+
+def test_cost_template_yaml_gives_yaml_loaders_documents_and_errors_inside_a_served_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """moto still parses templates with ``yaml.Loader`` (else the patch would be inert); inside a
+    served request libyaml parses them, with the same documents and the same error types."""
+    import yaml
+    from moto.cloudformation import models, responses
+    from moto.cloudformation.utils import yaml_tag_constructor
+
+    from src.database.moto_fidelity import costs, scope
+
+    for module in (models, responses):
+        assert "Loader=yaml.Loader)" in inspect.getsource(module)
+    yaml.add_multi_constructor("", yaml_tag_constructor)  # what moto does before each parse
+    tagged = ("Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n"
+              "      TableName: !Sub '${AWS::StackName}-t'\n      A: !GetAtt [T, Arn]\n      B: !Ref T\n"
+              "      C: !Join ['-', [a, !Select [0, !Split [',', 'x,y']]]]\n      D: 2024-05-01\n      E: yes\n")
+    bodies = [BODY, tagged, '{"Resources": {"T": {"Type": "X", "Properties": {"N": 1.5}}}}', "a: [1, 2\n", "a: b: c\n"]
+
+    def plain(value: Any) -> Any:
+        """``value`` with YAML nodes (moto's tag constructor leaves some in) as comparable tuples."""
+        if isinstance(value, yaml.Node):
+            return type(value).__name__, value.tag, plain(value.value)
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [plain(item) for item in value]
+        return value
+
+    def parse(body: str) -> Any:
+        try:
+            return plain(yaml.load(body, Loader=yaml.Loader))
+        except yaml.YAMLError as error:
+            return type(error)
+
+    libyaml = []
+    made = costs.LibyamlLoader.__init__
+
+    def counted(loader: Any, stream: Any) -> None:
+        libyaml.append(stream)
+        made(loader, stream)
+
+    monkeypatch.setattr(costs.LibyamlLoader, "__init__", counted)
+    outside = [parse(body) for body in bodies]
+    assert libyaml == []
+    token = scope._SERVING.set(True)
+    try:
+        inside = [parse(body) for body in bodies]
+    finally:
+        scope._SERVING.reset(token)
+    assert libyaml == bodies
+    assert inside == outside
+    assert inside[1]["Resources"]["T"]["Properties"]["TableName"] == {"Fn::Sub": "${AWS::StackName}-t"}
+    assert [type(document) for document in inside[3:]] == [type, type]  # both bodies refused, as by yaml.Loader
 
 
 def test_cost_backend_lookup_still_creates_and_registers_new_accounts() -> None:
@@ -335,6 +392,7 @@ PINS: list[tuple[str, Any, str, tuple[str, ...] | None]] = [
     ("service-list", backends, "list_of_moto_modules", ()),
     ("backend-lookup", BackendDict, "_create_account_specific_backend", ("self", "account_id")),
     ("region-list", botocore_session_module, "create_loader", ("search_path_string",)),
+    ("template-yaml", yaml, "load", ("stream", "Loader")),
     ("scope", ThreadedMotoServer, "_server_entry", ("self",)),
 ]
 
