@@ -22,11 +22,11 @@
   one the clients of a single session already share; the import returns the same regions.
 - ``template-yaml``: moto parses a template body with PyYAML's pure-Python
   ``yaml.Loader`` several times per change set (about 6 ms each for this project's
-  template; 30 create-execute-delete cycles cost the server 1.1 s of CPU with this patch
-  and 1.35-1.45 s without). Inside a served request that
-  parse uses libyaml's parser (``LibyamlLoader``) with ``yaml.Loader``'s own
-  constructors and resolvers, moto's tag constructor included, so the document is the
-  same (0.6 ms). Without libyaml in PyYAML the patch is not installed.
+  template; 30 create-execute-delete cycles cost the server 1.1 s of CPU with this
+  patch and 1.35-1.45 s without). Inside a served request that parse uses libyaml's
+  parser (``LibyamlLoader``) with ``yaml.Loader``'s own constructors and resolvers,
+  moto's tag constructor included, so the document is the same (0.6 ms). Without
+  libyaml in PyYAML the patch is not installed.
 """
 
 from __future__ import annotations
@@ -107,12 +107,16 @@ def _create_unless_there(original: Lookup, backend: BackendDict[Any], account_id
     original(backend, account_id)
 
 
-class LibyamlLoader(yaml.CLoader):  # type: ignore[misc]
+_LIBYAML: Any = getattr(yaml, "CLoader", yaml.Loader)  # CLoader exists only when PyYAML has libyaml
+
+
+class LibyamlLoader(_LIBYAML):  # type: ignore[misc]
     """libyaml's parser with ``yaml.Loader``'s constructors and resolvers as they are now.
 
     ``yaml.Loader`` and ``yaml.CLoader`` share their ``Constructor`` and ``Resolver``
     classes; only the parser differs. A constructor registered on ``yaml.Loader``
-    alone (moto's tag constructor) is used here too.
+    alone (moto's tag constructor) is used here too. (Without libyaml this is a plain
+    ``yaml.Loader``, and ``install`` does not use it.)
     """
 
     def __init__(self, stream: Any) -> None:
