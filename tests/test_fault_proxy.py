@@ -69,9 +69,9 @@ def make_client(
 ) -> Any:
     """A boto3 client with dummy credentials, a tight connect timeout and standard retries.
 
-    The read timeout is generous by default: three xdist workers under
-    coverage on two cores can make moto's first CreateTable take over a
-    second. Tests that wait for an unanswered request pass ``SHORT_READ``.
+    The read timeout is generous by default: on a loaded two-core CI machine
+    moto can take over a second to answer (a CreateTable did, once). Tests
+    that wait for an unanswered request pass ``SHORT_READ``.
 
     Note: botocore's ``retries={"max_attempts": N}`` means N *retries*
     (N + 1 attempts in total); ``total_max_attempts`` counts the first
