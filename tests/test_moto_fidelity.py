@@ -163,8 +163,9 @@ def test_cost_template_yaml_gives_yaml_loaders_documents_and_errors_inside_a_ser
     from moto.cloudformation import models, responses
     from moto.cloudformation.utils import yaml_tag_constructor
 
-    from src.database.moto_fidelity import costs, scope
+    from src.database.moto_fidelity import costs, install, scope
 
+    install()  # what a project server does when it starts; idempotent
     for module in (models, responses):
         assert "Loader=yaml.Loader)" in inspect.getsource(module)
     yaml.add_multi_constructor("", yaml_tag_constructor)  # what moto does before each parse

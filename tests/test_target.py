@@ -7,6 +7,7 @@ is checked by a request actually arriving, not only by ``meta.endpoint_url``.
 
 from __future__ import annotations
 
+import json
 import logging
 import urllib.error
 import urllib.request
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import botocore.loaders
 import pytest
 from botocore.exceptions import BotoCoreError, NoCredentialsError, ProfileNotFound
 
@@ -27,8 +29,10 @@ from src.database.target import (
     DUMMY_ACCESS_KEY_ID,
     DUMMY_SECRET_ACCESS_KEY,
     LOCAL_REGION,
+    PlainJSONFileLoader,
     Target,
     remember_credentials,
+    shared_loader,
 )
 
 REAL_LOOKING_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYREALSECRET"
@@ -174,6 +178,19 @@ def test_sessions_share_parsed_models_per_data_path(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))  # botocore's own setting still applies
     other = Target().core_session().get_component("data_loader")
     assert other is not loader and str(tmp_path) in other.search_paths
+
+
+@pytest.mark.parametrize("name", ["endpoints", "sdk-default-configuration", "dynamodb/2012-08-10/service-2",
+                                  "cloudformation/2010-05-15/endpoint-rule-set-1"])
+def test_the_shared_loader_reads_the_same_documents_as_botocore_in_the_same_order(name: str) -> None:
+    """Plain dicts instead of botocore's OrderedDicts: equal values, and the same key order everywhere."""
+    loader = shared_loader(None)
+    assert isinstance(loader.file_loader, PlainJSONFileLoader)
+    path = str(Path(botocore.loaders.Loader.BUILTIN_DATA_PATH) / name)
+    ours, stock = loader.file_loader.load_file(path), botocore.loaders.JSONFileLoader().load_file(path)
+    assert type(stock) is not dict  # botocore still builds OrderedDicts, the cost PlainJSONFileLoader avoids
+    assert type(ours) is dict
+    assert json.dumps(ours) == json.dumps(stock)  # dumps follows key order: same keys, values and order
 
 
 def test_client_uses_a_given_session() -> None:

@@ -13,11 +13,12 @@ never sent to them. Endpoints left unset follow boto3's own resolution, includin
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import botocore.loaders
 import botocore.session
@@ -176,7 +177,25 @@ def shared_loader(data_path: str | None) -> botocore.loaders.Loader:
     client, more than the client's first call on a local endpoint); sessions built here
     share one instead, as clients of one session already do.
     """
-    return botocore.loaders.create_loader(data_path)
+    loader = botocore.loaders.create_loader(data_path)
+    loader.file_loader = PlainJSONFileLoader()
+    return loader
+
+
+class PlainJSONFileLoader(botocore.loaders.JSONFileLoader):  # type: ignore[misc]
+    """botocore's JSON file loader, building plain dicts where botocore builds ordered dicts.
+
+    The documents are the same, keys in the same order (dicts keep insertion order);
+    parsing takes about half the time (``endpoints.json``: 25 ms against 57 ms), and a
+    process parses several models: endpoints and a service per client, EC2's 0.3 s one for
+    moto's region list.
+    """
+
+    def _load_file(self, full_path: str, open_method: Callable[..., IO[bytes]]) -> Any:
+        if not os.path.isfile(full_path):
+            return None
+        with open_method(full_path, "rb") as file:
+            return json.loads(file.read().decode("utf-8"))
 
 
 def remember_credentials(session: boto3.Session | botocore.session.Session) -> None:
