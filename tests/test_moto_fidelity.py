@@ -9,6 +9,7 @@ moto upgrade changes an internal the layer relies on.
 
 from __future__ import annotations
 
+import collections
 import inspect
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +24,7 @@ from moto import backends, mock_aws
 from moto.cloudformation import parsing
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event, Stack
 from moto.cloudformation.responses import CloudFormationResponse
+from moto.core import parse
 from moto.core.base_backend import BackendDict
 from moto.dynamodb.models import DynamoDBBackend
 from moto.kms import models as kms_models
@@ -211,6 +213,72 @@ def test_cost_template_yaml_gives_yaml_loaders_documents_and_errors_inside_a_ser
     assert [type(document) for document in inside[3:]] == [type, type]  # both bodies refused, as by yaml.Loader
 
 
+def sample_body(shape: Any, depth: int = 0) -> Any:
+    """A JSON value for ``shape`` exercising what moto's parser does: every member of a structure,
+    plus a null one and a key the model does not know; two items per list and map; blobs in
+    base64, epoch timestamps, numbers (some as text). Nesting stops at depth 4 (recursive shapes get ``{}``)."""
+    kind = shape.type_name
+    if kind == "structure":
+        if depth > 4:
+            return {}
+        value = {member.serialization.get("name", name): sample_body(member, depth + 1)
+                 for name, member in shape.members.items()}
+        return {**value, "NotInTheModel": "dropped", **({next(iter(value)): None} if len(value) > 1 else {})}
+    if kind == "list":
+        return [] if depth > 4 else [sample_body(shape.member, depth + 1) for _ in range(2)]
+    if kind == "map":
+        return {} if depth > 4 else {f"k{i}": sample_body(shape.value, depth + 1) for i in range(2)}
+    return {"blob": "eHk=", "timestamp": 1700000000, "boolean": True, "integer": "3", "long": "4",
+            "float": "1.5", "double": 2.5}.get(kind, "text")  # numbers as text too: moto converts them
+
+
+@pytest.mark.parametrize("service", ["dynamodb", "kms"])
+def test_cost_request_parse_gives_motos_parse_of_every_operation_inside_a_served_request(service: str) -> None:
+    """Inside a served request, JSON bodies are parsed by the compiled plans, and every operation's
+    input (DynamoDB's; KMS's, a JSON service the endpoint also serves) parses as moto's own parser does."""
+    import json
+
+    from moto.core.responses import get_service_model
+
+    from src.database.moto_fidelity import install, json_requests, scope
+
+    install()
+    assert "request-parse" in GAPS
+    model = get_service_model(service)
+    checked = 0
+    for name in model.operation_names:
+        operation = model.operation_model(name)
+        if operation.input_shape is None:
+            continue
+        body = json.dumps(sample_body(operation.input_shape)).encode()
+        stock = parse.JSONParser(operation, map_type=dict)._parse_json_body.fidelity_original
+        expected = stock(parse.JSONParser(operation, map_type=dict), body, operation.input_shape)
+        token = scope._SERVING.set(True)
+        try:
+            parsed = parse.JSONParser(operation, map_type=dict)._parse_json_body(body, operation.input_shape)
+        finally:
+            scope._SERVING.reset(token)
+        assert parsed == expected, name
+        assert json.dumps(parsed, default=repr) == json.dumps(expected, default=repr), name  # same key order
+        assert operation.input_shape.name in json_requests._plans(service)._ready, name  # the plans did it
+        checked += 1
+    assert checked > 10
+    broken = parse.JSONParser(model.operation_model(model.operation_names[0]), map_type=dict)
+    shape = broken.operation_model.input_shape
+    token = scope._SERVING.set(True)
+    try:
+        inside = broken._parse_json_body(b"not json", shape)
+    finally:
+        scope._SERVING.reset(token)
+    assert inside == broken._parse_json_body.fidelity_original(broken, b"not json", shape)  # a body that is not JSON
+    ordered = parse.JSONParser(broken.operation_model, map_type=collections.OrderedDict)
+    token = scope._SERVING.set(True)
+    try:  # a parser configured otherwise than moto's responses configure theirs is left to moto
+        assert type(ordered._parse_json_body(json.dumps(sample_body(shape)).encode(), shape)) is collections.OrderedDict
+    finally:
+        scope._SERVING.reset(token)
+
+
 def test_cost_backend_lookup_still_creates_and_registers_new_accounts() -> None:
     """Inside a served request a new account's backend is still created and registered (so a reset reaches it)."""
     from moto.dynamodb.models import dynamodb_backends
@@ -394,6 +462,8 @@ PINS: list[tuple[str, Any, str, tuple[str, ...] | None]] = [
     ("backend-lookup", BackendDict, "_create_account_specific_backend", ("self", "account_id")),
     ("region-list", botocore_session_module, "create_loader", ("search_path_string",)),
     ("template-yaml", yaml, "load", ("stream", "Loader")),
+    ("request-parse", parse.JSONParser, "_parse_json_body", ("self", "raw_body", "shape")),
+    ("request-parse", parse.JSONParser, "_parse_body_as_json", ("self", "body_contents")),
     ("scope", ThreadedMotoServer, "_server_entry", ("self",)),
 ]
 
