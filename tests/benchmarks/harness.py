@@ -240,24 +240,27 @@ class GcPauses:
             self.full += info["generation"] == 2
 
 
-def timed(work: Callable[[], Any]) -> tuple[Any, Sample]:
-    """Run ``work`` once; return its result and its wall time, this thread's CPU time and GC pauses.
+def timed(work: Callable[[], Any], *, all_threads: bool = False) -> tuple[Any, Sample]:
+    """Run ``work`` once; return its result and its wall time, CPU time and GC pauses.
 
-    While ``profile_timed`` runs, this window is also profiled (its times are then discarded).
+    The CPU time is this thread's, or with ``all_threads`` the process's (work that runs in
+    threads of its own, such as ``put_many``'s writers). While ``profile_timed`` runs, this
+    window is also profiled (its times are then discarded).
     """
+    clock = time.process_time if all_threads else time.thread_time
     profiler = _window_profiler
     pauses = GcPauses()
     if profiler is None:  # the hook's own calls would show up in the profile's call count
         gc.callbacks.append(pauses)
     else:
         profiler.enable()
-    cpu_started = time.thread_time()
+    cpu_started = clock()
     started = time.perf_counter()
     try:
         result = work()
     finally:
         seconds = time.perf_counter() - started
-        cpu = time.thread_time() - cpu_started
+        cpu = clock() - cpu_started
         if profiler is None:
             gc.callbacks.remove(pauses)
         else:
