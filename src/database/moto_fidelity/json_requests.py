@@ -22,6 +22,8 @@ from typing import Any
 
 from moto.core import parse
 
+from .scope import patch
+
 Plan = Callable[[Any], Any]
 
 _NUMBERS = {"float": float, "double": float, "integer": int, "long": int, "short": int, "byte": int}
@@ -29,8 +31,6 @@ _NUMBERS = {"float": float, "double": float, "integer": int, "long": int, "short
 
 def install() -> None:
     """Route moto's ``JSONParser._parse_json_body`` through the compiled plans (inside served requests)."""
-    from .scope import patch
-
     patch(parse.JSONParser, "_parse_json_body", "request-parse", parse_json_body)
 
 
