@@ -10,6 +10,7 @@ moto upgrade changes an internal the layer relies on.
 from __future__ import annotations
 
 import collections
+import contextlib
 import inspect
 from collections.abc import Iterator
 from typing import Any
@@ -41,6 +42,18 @@ BODY = DEFAULT_TEMPLATE.read_text(encoding="utf-8")
 PARAMETERS = [{"ParameterKey": "Environment", "ParameterValue": "dev"}]
 IMPORT = [{"ResourceType": "AWS::DynamoDB::Table", "LogicalResourceId": "DigestTable",
            "ResourceIdentifier": {"TableName": TABLE}}]
+
+
+@contextlib.contextmanager
+def inside_a_served_request() -> Iterator[None]:
+    """Run the block as a request of the project's servers runs: with the fidelity layer active."""
+    from src.database.moto_fidelity import scope
+
+    token = scope._SERVING.set(True)
+    try:
+        yield
+    finally:
+        scope._SERVING.reset(token)
 
 
 class Endpoint:
@@ -165,7 +178,7 @@ def test_cost_template_yaml_gives_yaml_loaders_documents_and_errors_inside_a_ser
     from moto.cloudformation import models, responses
     from moto.cloudformation.utils import yaml_tag_constructor
 
-    from src.database.moto_fidelity import costs, install, scope
+    from src.database.moto_fidelity import costs, install
 
     install()  # what a project server does when it starts; idempotent
     for module in (models, responses):
@@ -202,11 +215,8 @@ def test_cost_template_yaml_gives_yaml_loaders_documents_and_errors_inside_a_ser
     monkeypatch.setattr(costs.LibyamlLoader, "__init__", counted)
     outside = [parse(body) for body in bodies]
     assert libyaml == []
-    token = scope._SERVING.set(True)
-    try:
+    with inside_a_served_request():
         inside = [parse(body) for body in bodies]
-    finally:
-        scope._SERVING.reset(token)
     assert libyaml == bodies
     assert inside == outside
     assert inside[1]["Resources"]["T"]["Properties"]["TableName"] == {"Fn::Sub": "${AWS::StackName}-t"}
@@ -240,7 +250,7 @@ def test_cost_request_parse_gives_motos_parse_of_every_operation_inside_a_served
 
     from moto.core.responses import get_service_model
 
-    from src.database.moto_fidelity import install, json_requests, scope
+    from src.database.moto_fidelity import install, json_requests
 
     install()
     assert "request-parse" in GAPS
@@ -253,11 +263,8 @@ def test_cost_request_parse_gives_motos_parse_of_every_operation_inside_a_served
         body = json.dumps(sample_body(operation.input_shape)).encode()
         stock = parse.JSONParser(operation, map_type=dict)._parse_json_body.fidelity_original
         expected = stock(parse.JSONParser(operation, map_type=dict), body, operation.input_shape)
-        token = scope._SERVING.set(True)
-        try:
+        with inside_a_served_request():
             parsed = parse.JSONParser(operation, map_type=dict)._parse_json_body(body, operation.input_shape)
-        finally:
-            scope._SERVING.reset(token)
         assert parsed == expected, name
         assert json.dumps(parsed, default=repr) == json.dumps(expected, default=repr), name  # same key order
         assert operation.input_shape.name in json_requests._plans(service)._ready, name  # the plans did it
@@ -265,34 +272,25 @@ def test_cost_request_parse_gives_motos_parse_of_every_operation_inside_a_served
     assert checked > 10
     broken = parse.JSONParser(model.operation_model(model.operation_names[0]), map_type=dict)
     shape = broken.operation_model.input_shape
-    token = scope._SERVING.set(True)
-    try:
+    with inside_a_served_request():
         inside = broken._parse_json_body(b"not json", shape)
-    finally:
-        scope._SERVING.reset(token)
     assert inside == broken._parse_json_body.fidelity_original(broken, b"not json", shape)  # a body that is not JSON
     ordered = parse.JSONParser(broken.operation_model, map_type=collections.OrderedDict)
-    token = scope._SERVING.set(True)
-    try:  # a parser configured otherwise than moto's responses configure theirs is left to moto
+    with inside_a_served_request():  # a parser configured otherwise than moto's responses configure theirs: moto's
         assert type(ordered._parse_json_body(json.dumps(sample_body(shape)).encode(), shape)) is collections.OrderedDict
-    finally:
-        scope._SERVING.reset(token)
 
 
 def test_cost_backend_lookup_still_creates_and_registers_new_accounts() -> None:
     """Inside a served request a new account's backend is still created and registered (so a reset reaches it)."""
     from moto.dynamodb.models import dynamodb_backends
 
-    from src.database.moto_fidelity import scope
-
-    token = scope._SERVING.set(True)
     try:
-        backend = dynamodb_backends["111122223333"]["us-east-1"]
-        assert "111122223333" in dynamodb_backends
-        assert any(known is dynamodb_backends for known in BackendDict._instances)
-        assert dynamodb_backends["111122223333"]["us-east-1"] is backend  # the known account: the same backend
+        with inside_a_served_request():
+            backend = dynamodb_backends["111122223333"]["us-east-1"]
+            assert "111122223333" in dynamodb_backends
+            assert any(known is dynamodb_backends for known in BackendDict._instances)
+            assert dynamodb_backends["111122223333"]["us-east-1"] is backend  # the known account: the same backend
     finally:
-        scope._SERVING.reset(token)
         del dynamodb_backends["111122223333"]
 
 

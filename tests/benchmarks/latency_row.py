@@ -60,7 +60,6 @@ class BulkWriteLatency(BulkWrite):
             self.teardown()
             raise
 
-
     def server_cpu(self) -> float:
         """CPU seconds the ``serve`` process has used so far (Linux ``/proc``; 0.0 elsewhere)."""
         try:
