@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import botocore.handlers
 import botocore.loaders
+import botocore.session
 import pytest
 from botocore.exceptions import BotoCoreError, NoCredentialsError, ProfileNotFound
 
@@ -31,6 +33,7 @@ from src.database.target import (
     LOCAL_REGION,
     PlainJSONFileLoader,
     Target,
+    builtin_event_hooks,
     remember_credentials,
     shared_loader,
 )
@@ -191,6 +194,39 @@ def test_the_shared_loader_reads_the_same_documents_as_botocore_in_the_same_orde
     assert type(stock) is not dict  # botocore still builds OrderedDicts, the cost PlainJSONFileLoader avoids
     assert type(ours) is dict
     assert json.dumps(ours) == json.dumps(stock)  # dumps follows key order: same keys, values and order
+
+
+def handlers(session: botocore.session.Session, event: str) -> list[object]:
+    """The handlers ``event`` reaches, in order (botocore keeps the list private; this reads it as emit does)."""
+    return list(session.get_component("event_emitter")._emitter._handlers.prefix_search(event))
+
+
+def test_sessions_start_with_botocore_s_own_handlers_in_the_same_order() -> None:
+    """Copied from the process's one registration, they are the handlers botocore's own session registers."""
+    ours, stock = Target(region="eu-west-1").core_session(), botocore.session.Session()
+    events = {spec[0] for spec in botocore.handlers.BUILTIN_HANDLERS} | {
+        "before-parameter-build.dynamodb.PutItem", "needs-retry.dynamodb.BatchWriteItem",
+        "before-call.cloudformation.CreateChangeSet", "after-call.dynamodb.Query", "choose-signer.dynamodb",
+    }
+    assert len(events) > 100
+    differing = [event for event in sorted(events) if handlers(ours, event) != handlers(stock, event)]
+    assert differing == []
+    assert any(handlers(ours, event) for event in events)
+
+
+def test_a_handler_registered_on_one_session_stays_on_that_session() -> None:
+    """The copies share nothing mutable: another session, built before or after, never calls it."""
+    event = "after-call.vibedigest-test.Probe"  # no built-in handler listens to it
+    before, first = Target().core_session(), Target().core_session()
+    calls: list[str] = []
+    first.register(event, lambda **_: calls.append("called"))
+    after = Target().core_session()
+    for session in (before, after, botocore.session.Session()):
+        session.emit(event)
+    assert calls == []
+    first.emit(event)
+    assert calls == ["called"]
+    assert builtin_event_hooks() is builtin_event_hooks()  # one registration for the process
 
 
 def test_client_uses_a_given_session() -> None:
