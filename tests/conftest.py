@@ -7,7 +7,6 @@ developer's shell, so nothing can reach real AWS by accident.
 from __future__ import annotations
 
 import logging
-import signal
 import uuid
 from typing import Iterator
 
@@ -16,7 +15,7 @@ from moto import mock_aws
 
 from src.database.target import Target
 from src.database.settings import ClientSettings
-from tests.support.endpoints import Served, reset_moto
+from tests.support.endpoints import UntracedEndpoint, reset_moto
 from tests.support.offline import keep_offline
 
 MOTO_READ_TIMEOUT = 30.0
@@ -36,23 +35,21 @@ def moto_aws() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def moto_server() -> Iterator[Served]:
-    """One moto server per test worker: ``python -m src.database serve`` on 127.0.0.1 (free port).
+def moto_server() -> Iterator[UntracedEndpoint]:
+    """One moto server per test worker, on 127.0.0.1 (free port), in the worker and untraced.
 
-    A process of its own, as DynamoDB or LocalStack is, and outside coverage: on Python 3.11
-    the tracer slows every line a traced process runs about 1.7x, and the server's work is
-    moto's. The fidelity layer's code is measured where tests run it in-process
-    (``tests/test_moto_fidelity.py``, the commands' own embedded endpoints).
+    It shares the worker's moto state, as the commands' own embedded endpoints do:
+    ``reset_moto`` empties both. The tests of ``serve`` itself start their own processes.
     """
-    server = Served(measured=False)
+    server = UntracedEndpoint().start()
     try:
         yield server
     finally:
-        server.stop(signal.SIGTERM)
+        server.stop()
 
 
 @pytest.fixture
-def local_target(moto_server: Served) -> Target:
+def local_target(moto_server: UntracedEndpoint) -> Target:
     """A ``Target`` at the worker's moto server, reset so each test starts from an empty account.
 
     Its read timeout is longer than the package's default (3 s, sized for DynamoDB):

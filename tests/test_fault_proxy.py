@@ -25,7 +25,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from tests.support.endpoints import Served
+from tests.support.endpoints import UntracedEndpoint
 from tests.support.fault_proxy import (
     UNKNOWN_OPERATION,
     Fault,
@@ -36,8 +36,8 @@ from tests.support.fault_proxy import (
 
 
 @pytest.fixture(scope="module")
-def moto_url(moto_server: Served) -> str:
-    """The worker's moto server (a ``serve`` process; tests/conftest.py), warmed up.
+def moto_url(moto_server: UntracedEndpoint) -> str:
+    """The worker's moto server (tests/conftest.py), warmed up.
 
     The proxy is what is tested here; the upstream is only its peer. Each test creates
     uniquely named tables, so nothing is reset.
