@@ -21,6 +21,25 @@ from tests.support.offline import keep_offline
 MOTO_READ_TIMEOUT = 30.0
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Spread the tests marked ``waiting`` evenly through the run; the rest keep their order.
+
+    Each waits seconds on timeouts or back-off with its worker idle. In their files' place
+    they came last, and the run ended with cores idle; spread out, every xdist worker's
+    share holds a few, and the other workers keep the cores busy while one waits.
+    """
+    waiting = [item for item in items if item.get_closest_marker("waiting") is not None]
+    others = [item for item in items if item.get_closest_marker("waiting") is None]
+    if not waiting:
+        return
+    step = len(others) / len(waiting)
+    spread: list[pytest.Item] = []
+    for index, item in enumerate(waiting):
+        spread.append(item)
+        spread.extend(others[round(index * step):round((index + 1) * step)])
+    items[:] = spread
+
+
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Placeholder credentials, us-east-1, no profile or endpoint, empty AWS config files for every test."""

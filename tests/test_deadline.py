@@ -21,7 +21,10 @@ from src.database.target import Target
 from src.database.template import load_template
 from tests.support.fault_proxy import FaultProxy, SilentEndpoint
 
-pytestmark = pytest.mark.usefixtures("restore_logging")  # cli.main reconfigures logging; tests/conftest.py
+pytestmark = [
+    pytest.mark.usefixtures("restore_logging"),  # cli.main reconfigures logging; tests/conftest.py
+    pytest.mark.waiting,  # waits on timeouts: spread through the run (tests/conftest.py)
+]
 
 STACK, TABLE = "vibedigest-dev", "VibeDigest-dev"
 
@@ -52,6 +55,7 @@ def test_a_silent_endpoint_ends_the_command_at_the_timeout_plus_one_read_timeout
     monkeypatch.setenv("VIBEDIGEST_READ_TIMEOUT", "1")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "5")
     read_timeout = ClientSettings.from_env().read_timeout
+    load_template()  # lint now, cached for the command: the 2 s are the silent endpoint's, not a cold first lint's
     with SilentEndpoint() as silent:
         started = time.monotonic()
         code = main([*command, "--timeout", "2", "--endpoint-url", silent.url])

@@ -46,6 +46,8 @@ from tests.support.acceptance import (
 from tests.support.fault_proxy import Fault, FaultProxy, refused_endpoint
 from tests.support.tables import create_digest_table
 
+pytestmark = pytest.mark.waiting  # waits on timeouts and back-off: spread through the run (tests/conftest.py)
+
 _QUIET_LOGGERS = ("botocore", "urllib3")
 
 

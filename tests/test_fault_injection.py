@@ -70,6 +70,8 @@ from tests.support.fault_proxy import (
 from tests.support.figures import record
 from tests.support.tables import create_digest_table
 
+pytestmark = pytest.mark.waiting  # waits on timeouts and back-off: spread through the run (tests/conftest.py)
+
 ATTEMPTS = 4
 """Retry budget of the transient tests: k = 2 faults fit in it."""
 PERSISTENT_ATTEMPTS = 3

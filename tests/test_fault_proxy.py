@@ -34,6 +34,8 @@ from tests.support.fault_proxy import (
     refused_endpoint,
 )
 
+pytestmark = pytest.mark.waiting  # waits on timeouts and back-off: spread through the run (tests/conftest.py)
+
 
 @pytest.fixture(scope="module")
 def moto_url(moto_server: UntracedEndpoint) -> str:
