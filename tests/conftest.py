@@ -15,7 +15,8 @@ from moto import mock_aws
 
 from src.database.target import Target
 from src.database.settings import ClientSettings
-from tests.support.endpoints import UntracedEndpoint, reset_moto
+from tests.support.endpoints import reset_moto
+from tests.support.worker_endpoint import UntracedEndpoint
 from tests.support.offline import keep_offline
 
 MOTO_READ_TIMEOUT = 30.0

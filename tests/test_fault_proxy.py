@@ -25,7 +25,6 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from tests.support.endpoints import UntracedEndpoint
 from tests.support.fault_proxy import (
     UNKNOWN_OPERATION,
     Fault,
@@ -33,6 +32,7 @@ from tests.support.fault_proxy import (
     SilentEndpoint,
     refused_endpoint,
 )
+from tests.support.worker_endpoint import UntracedEndpoint
 
 pytestmark = pytest.mark.waiting  # waits on timeouts and back-off: spread through the run (tests/conftest.py)
 

@@ -1,4 +1,4 @@
-"""Endpoints the tests run: moto's reset API, an untraced in-process endpoint, and a ``serve`` subprocess.
+"""Endpoints the tests run: moto's reset API, and a ``python -m src.database serve`` subprocess.
 
 ``Served`` starts ``serve`` on a free 127.0.0.1 port with the offline environment
 (``tests.support.offline``), reads the URL it prints (the server answers once it is
@@ -18,10 +18,8 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from collections.abc import Callable, Iterable
 from typing import IO, Any, Mapping
 
-from src.database.local_endpoint import EmbeddedEndpoint
 from tests.support.offline import offline_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,38 +43,6 @@ def reset_moto(endpoint: Any) -> None:
         from moto.moto_api._internal.models import moto_api_backend
 
         moto_api_backend.reset()
-
-
-WSGIApplication = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def _untraced(app: WSGIApplication) -> WSGIApplication:
-    """``app``, run with this thread's tracer (coverage's, if any) switched off first."""
-
-    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        sys.settrace(None)  # each request has a thread of its own, which ends with the request
-        return app(environ, start_response)
-
-    return application
-
-
-class UntracedEndpoint(EmbeddedEndpoint):
-    """The embedded endpoint, in this process, serving its requests outside coverage's tracer.
-
-    A test worker's moto server: in-process, it costs no interpreter start-up (moto and
-    the fidelity layer are imported already; a ``serve`` process spends 2-3 s of CPU
-    importing them), and untraced its requests run at full speed (on Python 3.11 the
-    tracer slows every line of a traced thread about 1.7x, and the server's work is
-    moto's). The fidelity layer's code is measured where tests run it traced
-    (``tests/test_moto_fidelity.py``, the commands' own embedded endpoints).
-    """
-
-    def start(self) -> UntracedEndpoint:
-        """Start serving; requests answered from here on run untraced."""
-        super().start()
-        server = self._server._server  # moto's werkzeug server; it reads ``app`` at every request
-        server.app = _untraced(server.app)
-        return self
 
 
 def child_environment() -> dict[str, str]:
