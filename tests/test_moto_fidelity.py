@@ -27,7 +27,9 @@ from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event, 
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core import parse
 from moto.core.base_backend import BackendDict
+from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.kms import models as kms_models
 from moto.dynamodb.models.table import Table
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -221,6 +223,36 @@ def test_cost_template_yaml_gives_yaml_loaders_documents_and_errors_inside_a_ser
     assert inside == outside
     assert inside[1]["Resources"]["T"]["Properties"]["TableName"] == {"Fn::Sub": "${AWS::StackName}-t"}
     assert [type(document) for document in inside[3:]] == [type, type]  # both bodies refused, as by yaml.Loader
+
+
+def test_cost_item_size_builds_moto_s_items_and_refuses_the_same_sizes_inside_a_served_request() -> None:
+    """Inside a served request an item's attributes are sized once; the item built, and the
+    sizes refused, are moto's own (its limit included: the last three items straddle it)."""
+    from src.database.moto_fidelity import install
+    from src.database.moto_fidelity.costs import ITEM_SIZE_LIMIT
+
+    install()
+    nested = {"n": {"N": "12.5"}, "m": {"M": {"a": {"SS": ["x", "y"]}, "b": {"L": [{"BOOL": True}, {"NULL": True}]}}},
+              "b": {"B": b"\x00\x01"}, "ns": {"NS": ["1", "2"]}}
+    base = {"digest_date": {"S": "2026-01-01"}, "item_id": {"S": "a"}, **nested}
+    base_size = Item(DynamoType(base["digest_date"]), DynamoType(base["item_id"]), base).size()
+    padding = ITEM_SIZE_LIMIT - base_size - len("pad")
+    cases = [{}, base, *({**base, "pad": {"S": "p" * (padding + extra)}} for extra in (-1, 0, 1))]
+
+    def build(attrs: dict[str, Any]) -> Any:
+        try:
+            item = Item(DynamoType({"S": "h"}), DynamoType({"S": "r"}), attrs)
+        except ItemSizeTooLarge:
+            return ItemSizeTooLarge
+        assert type(item.attrs) is LimitedSizeDict
+        return item.hash_key, item.range_key, item.attrs, item.size()
+
+    outside = [build(attrs) for attrs in cases]
+    with inside_a_served_request():
+        inside = [build(attrs) for attrs in cases]
+    assert inside == outside
+    assert [result is ItemSizeTooLarge for result in inside] == [False, False, False, False, True]
+    assert inside[3][3] == ITEM_SIZE_LIMIT
 
 
 def sample_body(shape: Any, depth: int = 0) -> Any:
@@ -461,6 +493,8 @@ PINS: list[tuple[str, Any, str, tuple[str, ...] | None]] = [
     ("region-list", botocore_session_module, "create_loader", ("search_path_string",)),
     ("template-yaml", yaml, "load", ("stream", "Loader")),
     ("request-parse", parse.JSONParser, "_parse_json_body", ("self", "raw_body", "shape")),
+    ("item-size", Item, "__init__", ("self", "hash_key", "range_key", "attrs")),
+    ("item-size", LimitedSizeDict, "__setitem__", ("self", "key", "value")),
     ("request-parse", parse.JSONParser, "_parse_body_as_json", ("self", "body_contents")),
     ("scope", ThreadedMotoServer, "_server_entry", ("self",)),
 ]

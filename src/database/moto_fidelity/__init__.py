@@ -55,6 +55,7 @@ GAPS: dict[str, str] = {
     "region-list": "moto's import lists EC2 regions with sessions sharing one data loader (~0.8 s per process)",
     "template-yaml": "moto parses templates with libyaml and yaml.Loader's constructors (~5 ms less per parse)",
     "request-parse": "moto parses JSON requests with plans compiled per shape (a 25-item batch: 0.8 ms, not 3.3)",
+    "item-size": "moto sizes an item's attributes once, not once per attribute added (n(n+1)/2 times)",
 }
 
 _installed = threading.Lock()
