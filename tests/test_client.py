@@ -36,6 +36,7 @@ from src.database.settings import ClientSettings
 from src.database.target import Target
 from tests.support.endpoints import unmeasured
 from tests.support.fault_proxy import Fault, FaultProxy, refused_endpoint
+from tests.support.tables import create_digest_table
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYCLIENTSECRET"
@@ -124,6 +125,41 @@ def test_construction_builds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "not connected" in repr(db)
 
 
+# -- parameter validation -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"TableName": "VibeDigest-dev", "Key": {"digest_date": {"S": 5}, "item_id": {"S": "a"}}},  # mistyped
+        {"TableName": "VibeDigest-dev"},  # Key missing
+        {"TableName": "VibeDigest-dev", "Key": KEY, "Consistent": True},  # unknown (ConsistentRead)
+    ],
+    ids=["mistyped", "missing", "unknown"],
+)
+def test_call_refuses_bad_parameters_before_any_request_though_its_client_skips_botocore_validation(
+    params: dict[str, Any],
+) -> None:
+    """The package builds its client without botocore's validation; ``call`` validates the caller's
+    parameters itself, before the table check: on a refused endpoint any request would be an
+    unreachable error instead."""
+    db = DynamoDBClient("dev", endpoint_url=refused_endpoint())
+    with pytest.raises(ServiceError, match="GetItem failed in us-east-1") as caught:
+        db.call("GetItem", **params)
+    assert type(caught.value.__cause__).__name__ == "ParamValidationError"
+
+
+def test_an_injected_client_validates_the_parameters_as_configured(local_target: Target, unique_name: str) -> None:
+    """An injected client keeps its own validation (botocore's default: on): ``call`` leaves it to botocore."""
+    raw = local_target.client("dynamodb")
+    create_digest_table(raw, unique_name)
+    db = DynamoDBClient(table_name=unique_name, client=raw)
+    with pytest.raises(ServiceError, match="GetItem failed") as caught:
+        db.call("GetItem", TableName=unique_name, Key=KEY, Consistent=True)
+    assert type(caught.value.__cause__).__name__ == "ParamValidationError"
+    assert db.call("GetItem", TableName=unique_name, Key=KEY, ConsistentRead=True).get("Item") is None
+
+
 # -- the lazy client ------------------------------------------------------------------------
 
 
@@ -131,8 +167,8 @@ def test_client_is_built_on_first_use_and_reused(monkeypatch: pytest.MonkeyPatch
     original = Target.client
     built: list[BaseClient] = []
 
-    def spy(self: Target, service: str, session: boto3.Session | None = None) -> BaseClient:
-        built.append(original(self, service, session))
+    def spy(self: Target, service: str, session: boto3.Session | None = None, **options: Any) -> BaseClient:
+        built.append(original(self, service, session, **options))
         return built[-1]
 
     monkeypatch.setattr(Target, "client", spy)
@@ -148,10 +184,10 @@ def test_lazy_client_is_built_once_across_threads(monkeypatch: pytest.MonkeyPatc
     original = Target.client
     builds: list[int] = []
 
-    def slow(self: Target, service: str, session: boto3.Session | None = None) -> BaseClient:
+    def slow(self: Target, service: str, session: boto3.Session | None = None, **options: Any) -> BaseClient:
         builds.append(1)
         time.sleep(0.05)
-        return original(self, service, session)
+        return original(self, service, session, **options)
 
     monkeypatch.setattr(Target, "client", slow)
     db = DynamoDBClient("dev")

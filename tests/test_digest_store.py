@@ -10,6 +10,7 @@ moto client and withholds part of each batch, as a throttled table does.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import random
@@ -23,6 +24,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+from botocore.validate import validate_parameters
 
 from src.database import BatchWriteError, ItemExistsError
 from src.database.client import DynamoDBClient
@@ -149,6 +151,32 @@ def test_every_attribute_type_round_trips_through_dynamodb(store: DigestStore) -
     assert back.extra["weights"] == {1, 2.5}
     assert back.extra["nested"] == {"list": [1, {"deep": 0.25}], "empty_list": [], "empty_map": {}}
     assert back.extra["blank"] == ""
+
+
+def test_every_request_the_store_sends_unvalidated_passes_botocores_validation(client: DynamoDBClient) -> None:
+    """The package's client skips botocore's parameter validation (``DynamoDBClient.send``): each
+    request of every store operation, items of every attribute type included, is checked here
+    with botocore's validator instead."""
+    sent: list[tuple[Any, dict[str, Any]]] = []
+    client.client.meta.events.register(
+        "before-parameter-build.dynamodb", lambda model, params, **_: sent.append((model, copy.deepcopy(params)))
+    )
+    store = DigestStore(client, sleep=lambda _: None)
+    extra = {"n": 42, "f": 2.5, "d": Decimal("1.25"), "when": datetime(2026, 11, 26, tzinfo=UTC), "none": None,
+             "flag": True, "list": [1, "a", {"deep": b"\x00"}], "map": {"k": []}, "ss": {"a", "b"}, "ns": {1, 2.5},
+             "bs": {b"x"}, "blank": ""}
+    store.put(full_item(extra=extra))
+    with pytest.raises(ItemExistsError):
+        store.put(full_item(extra=extra), only_if_absent=True)
+    store.get(DAY, "001-agents", consistent=False)
+    store.put_many(numbered_items(DAY, 60))
+    store.day(DAY)
+    store.delete(DAY, "001-agents")
+    store.delete_many([(DAY, item.item_id) for item in numbered_items(DAY, 30)])
+    assert {model.name for model, _ in sent} == {"DescribeTable", "PutItem", "GetItem", "BatchWriteItem", "Query",
+                                                 "DeleteItem"}
+    for model, params in sent:
+        validate_parameters(params, model.input_shape)  # raises ParamValidationError with the report
 
 
 def test_item_without_optional_fields_round_trips_equal(store: DigestStore) -> None:

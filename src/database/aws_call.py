@@ -5,6 +5,8 @@ Roles:
   (retries at INFO, the failure at DEBUG: the caller decides whether it matters)
   and raises the package's error, the boto exception chained as ``__cause__``.
   The client, the deployer and the verifier all call AWS through it.
+- ``check_parameters``: botocore's parameter validation, with ``call_aws``'s error,
+  for a client built without it (``DynamoDBClient.call``).
 - ``prepare``: registers two botocore event handlers on a client (idempotent):
   ``_note_attempts`` remembers how many attempts a failed call made (botocore
   raises connection errors and timeouts without a count), and
@@ -31,7 +33,8 @@ from xml.sax.saxutils import escape
 
 from botocore import xform_name
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
+from botocore.validate import validate_parameters
 
 from .errors import AWS_CALL_ERRORS, DatabaseError, translate
 
@@ -131,6 +134,17 @@ def call_aws(client: BaseClient, operation: str, *, table: str | None = None, **
     if retries:
         logger.info("%s on %s succeeded after %d retries", operation, subject, retries)
     return response
+
+
+def check_parameters(client: BaseClient, operation: str, params: dict[str, Any], *, table: str | None = None) -> None:
+    """Validate ``params`` as botocore's client would, for a client built without that validation.
+
+    Raises the package's error for botocore's ``ParamValidationError``, as ``call_aws`` would.
+    """
+    try:
+        validate_parameters(params, client.meta.service_model.operation_model(operation).input_shape)
+    except ParamValidationError as error:
+        raise translate(error, operation=operation, table=table, where=location(client)) from error
 
 
 def paginate_aws(client: BaseClient, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:

@@ -232,7 +232,7 @@ class BatchWriter:
         again: list[Request] = []
         try:
             try:
-                response = self._client.call("BatchWriteItem", RequestItems={self._table: [r.body for r in batch]})
+                response = self._client.send("BatchWriteItem", {"RequestItems": {self._table: [r.body for r in batch]}})
             except DatabaseError as error:
                 with self._changed:
                     self._failure = self._failure or error

@@ -3,8 +3,9 @@
 put/get/delete one item, read a whole day in sort-key order (following
 ``LastEvaluatedKey``), and write or delete many items with ``BatchWriteItem``
 (``batch``: 25 per request, several requests in flight, unprocessed items retried
-with a shared, jittered backoff). Every request goes through ``DynamoDBClient.call``;
-every argument is checked before the first request.
+with a shared, jittered backoff). Every request goes through ``DynamoDBClient.send``:
+every argument is checked before the first request, so botocore's parameter
+validation is not run again on requests made of checked values.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ class DigestStore:
             params["ConditionExpression"] = "attribute_not_exists(#sk)"
             params["ExpressionAttributeNames"] = {"#sk": SORT_KEY}
         try:
-            self._client.call("PutItem", **params)
+            self._client.send("PutItem", params)
         except ConditionalCheckFailedError as error:
             raise ItemExistsError(
                 f"Item ({item.digest_date}, {item.item_id}) already exists in {self.table_name}; "
@@ -133,12 +134,9 @@ class DigestStore:
     def get(self, digest_date: str | date, item_id: str, *, consistent: bool = True) -> DigestItem | None:
         """Return the item with this key, or None when there is none."""
         key = validate_key(digest_date, item_id)
-        response = self._client.call(
-            "GetItem",
-            TableName=self.table_name,
-            Key=key_attributes(key),
-            ConsistentRead=_flag(consistent, "consistent"),
-        )
+        consistent = _flag(consistent, "consistent")
+        params = {"TableName": self.table_name, "Key": key_attributes(key), "ConsistentRead": consistent}
+        response = self._client.send("GetItem", params)
         attributes = response.get("Item")
         return DigestItem.from_dynamodb(attributes) if attributes else None
 
@@ -160,7 +158,7 @@ class DigestStore:
         items: list[DigestItem] = []
         pages = 0
         while True:
-            response = self._client.call("Query", **params)
+            response = self._client.send("Query", params)
             pages += 1
             items.extend(DigestItem.from_dynamodb(attributes) for attributes in response.get("Items", []))
             last_key = response.get("LastEvaluatedKey")
@@ -173,8 +171,8 @@ class DigestStore:
     def delete(self, digest_date: str | date, item_id: str) -> bool:
         """Delete the item with this key; return whether it existed."""
         key = validate_key(digest_date, item_id)
-        response = self._client.call(
-            "DeleteItem", TableName=self.table_name, Key=key_attributes(key), ReturnValues="ALL_OLD"
+        response = self._client.send(
+            "DeleteItem", {"TableName": self.table_name, "Key": key_attributes(key), "ReturnValues": "ALL_OLD"}
         )
         return bool(response.get("Attributes"))
 

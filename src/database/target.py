@@ -25,6 +25,7 @@ import botocore.hooks
 import botocore.loaders
 import botocore.session
 from botocore.client import BaseClient
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
 from . import redaction
@@ -111,17 +112,24 @@ class Target:
             raise translate(error, operation="session setup") from error
         return core
 
-    def client(self, service: str, session: boto3.Session | None = None) -> BaseClient:
+    def client(
+        self, service: str, session: boto3.Session | None = None, *, validate_parameters: bool = True
+    ) -> BaseClient:
         """Build a low-level client for ``service`` with this target's endpoint and settings.
 
         Without a ``session`` the client comes from a botocore session: the same client,
         without importing boto3, so a cold start costs no more than raw boto3's.
+        ``validate_parameters=False`` turns off botocore's parameter validation, for a
+        caller that validates what needs it itself (``DynamoDBClient``).
         """
         built: boto3.Session | botocore.session.Session = session or self.core_session()
         create = built.create_client if isinstance(built, botocore.session.Session) else built.client
         try:
             core = built if isinstance(built, botocore.session.Session) else built._session  # boto3 keeps it private
-            client = create(service, endpoint_url=self.endpoint_url, config=self.settings.botocore_config(core))
+            config = self.settings.botocore_config(core)
+            if not validate_parameters:
+                config = config.merge(Config(parameter_validation=False))
+            client = create(service, endpoint_url=self.endpoint_url, config=config)
         except BotoCoreError as error:
             raise translate(error, operation=f"{service} client setup") from error
         except ValueError as error:  # botocore's answer to e.g. a bad AWS_ENDPOINT_URL_* or config-file value
