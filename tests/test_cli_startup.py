@@ -111,9 +111,11 @@ class Built:
             self.sessions += 1
             return session(target)
 
-        def counting_client(target: Target, service: str, given: boto3.Session | None = None) -> BaseClient:
+        def counting_client(
+            target: Target, service: str, given: boto3.Session | None = None, **options: Any
+        ) -> BaseClient:
             self.clients.append(service)
-            return client(target, service, given)
+            return client(target, service, given, **options)
 
         def counting_lint(*args: Any, **kwargs: Any) -> Any:
             self.lints += 1
