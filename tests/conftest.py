@@ -2,22 +2,26 @@
 
 Every test runs with placeholder credentials and no AWS endpoint or profile from the
 developer's shell, so nothing can reach real AWS by accident.
+
+moto, boto3 and the package are imported by the fixtures that need them, not here: under
+pytest-xdist the controller loads this file too, before it starts any worker, and runs no
+test. Importing moto's CloudFormation there cost the run 3-5 s of one busy core before
+the first worker existed.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
-from moto import mock_aws
 
-from src.database.target import Target
-from src.database.settings import ClientSettings
-from tests.support.endpoints import reset_moto
-from tests.support.worker_endpoint import UntracedEndpoint
 from tests.support.offline import keep_offline
+
+if TYPE_CHECKING:
+    from src.database.target import Target
+    from tests.support.worker_endpoint import UntracedEndpoint
 
 MOTO_READ_TIMEOUT = 30.0
 
@@ -50,6 +54,8 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def moto_aws() -> Iterator[None]:
     """moto's in-process mock of every AWS service, fresh for each test."""
+    from moto import mock_aws
+
     with mock_aws():
         yield
 
@@ -61,6 +67,8 @@ def moto_server() -> Iterator[UntracedEndpoint]:
     It shares the worker's moto state, as the commands' own embedded endpoints do:
     ``reset_moto`` empties both. The tests of ``serve`` itself start their own processes.
     """
+    from tests.support.worker_endpoint import UntracedEndpoint
+
     server = UntracedEndpoint().start()
     try:
         yield server
@@ -75,6 +83,10 @@ def local_target(moto_server: UntracedEndpoint) -> Target:
     Its read timeout is longer than the package's default (3 s, sized for DynamoDB):
     moto answers a 1,000-item query in seconds on a loaded 2-core test machine.
     """
+    from src.database.settings import ClientSettings
+    from src.database.target import Target
+    from tests.support.endpoints import reset_moto
+
     reset_moto(moto_server)
     return Target.local(moto_server.url, settings=ClientSettings(read_timeout=MOTO_READ_TIMEOUT))
 
