@@ -18,12 +18,15 @@ from typing import TYPE_CHECKING, Iterator
 import pytest
 
 from tests.support.offline import keep_offline
+from tests.support.process_exit import freeze_objects_at_exit
 
 if TYPE_CHECKING:
     from src.database.target import Target
     from tests.support.worker_endpoint import UntracedEndpoint
 
 MOTO_READ_TIMEOUT = 30.0
+
+freeze_objects_at_exit()  # each worker and the controller: the run's end waits for their exit
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -29,6 +29,7 @@ from typing import Sequence
 from behave.__main__ import main as behave_main
 
 from tests.support.endpoints import ROOT, Served
+from tests.support.process_exit import freeze_objects_at_exit
 
 REPORTS = ROOT / "reports"
 CHILD_TIMEOUT = 600.0  # a bound on a hanging --serve run, not a performance assertion
@@ -97,4 +98,5 @@ def _with_serve_run(directory: Path, extra: Sequence[str]) -> int:
 
 
 if __name__ == "__main__":
+    freeze_objects_at_exit()
     sys.exit(main())
