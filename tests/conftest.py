@@ -30,22 +30,26 @@ freeze_objects_at_exit()  # each worker and the controller: the run's end waits 
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Spread the tests marked ``waiting`` evenly through the run; the rest keep their order.
+    """Tests marked ``long`` first; those marked ``waiting`` spread evenly through the rest.
 
-    Each waits seconds on timeouts or back-off with its worker idle. In their files' place
-    they came last, and the run ended with cores idle; spread out, every xdist worker's
-    share holds a few, and the other workers keep the cores busy while one waits.
+    A ``long`` test takes 5-10 s (a fresh interpreter, a serve session, a default
+    timeout). Started late, one of them was the run's last test, with the other workers
+    done and a core idle for up to 8 s; first in the list, they go to the first worker's
+    share at the start, and the other workers take over its queue's tail as they run out.
+    A ``waiting`` test waits seconds on timeouts or back-off with its worker idle. In their
+    files' place they came last, and the run ended with cores idle; spread out, every xdist
+    worker's share holds a few, and the other workers keep the cores busy while one waits.
     """
-    waiting = [item for item in items if item.get_closest_marker("waiting") is not None]
-    others = [item for item in items if item.get_closest_marker("waiting") is None]
-    if not waiting:
-        return
-    step = len(others) / len(waiting)
-    spread: list[pytest.Item] = []
+    long = [item for item in items if item.get_closest_marker("long") is not None]
+    rest = [item for item in items if item.get_closest_marker("long") is None]
+    waiting = [item for item in rest if item.get_closest_marker("waiting") is not None]
+    others = [item for item in rest if item.get_closest_marker("waiting") is None]
+    step = len(others) / len(waiting) if waiting else 0
+    spread: list[pytest.Item] = [] if waiting else others
     for index, item in enumerate(waiting):
         spread.append(item)
         spread.extend(others[round(index * step):round((index + 1) * step)])
-    items[:] = spread
+    items[:] = long + spread
 
 
 @pytest.fixture(autouse=True)

@@ -69,6 +69,7 @@ def probe(steps: list[tuple[Path, list[str]]]) -> list[dict[str, str]]:
     return found
 
 
+@pytest.mark.long  # four commands in a fresh interpreter
 def test_each_command_imports_moto_and_cfn_lint_only_when_it_needs_them(
     server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -470,6 +470,7 @@ DEFAULTS_BOUND = 15.0
 """Issue 10: with the default settings a silent endpoint gives the package's error within 15 s."""
 
 
+@pytest.mark.long  # waits out the default timeouts (about 9 s)
 def test_silent_endpoint_with_the_default_settings_fails_within_15_seconds(
     client_logs: pytest.LogCaptureFixture,
 ) -> None:

@@ -148,6 +148,7 @@ def test_deploy_refuses_a_broken_template_before_any_endpoint(
     assert "Embedded endpoint" not in result.stdout
 
 
+@pytest.mark.long  # a serve process and commands, each a fresh interpreter
 def test_serve_keeps_state_between_commands_and_stops_on_sigint(served: Served, run_cli: Callable[..., Result]) -> None:
     """deploy then status against one ``serve`` (status finds the deployed table); then the path
     issue 8 found dead-ended: write items, delete, deploy again -> rc 0, the new stack holds the
@@ -181,6 +182,7 @@ def test_serve_keeps_state_between_commands_and_stops_on_sigint(served: Served, 
     assert "Traceback" not in "\n".join(served.stderr)
 
 
+@pytest.mark.long  # a serve process and commands, each a fresh interpreter
 def test_a_serve_session_from_the_shell_it_prints_to_sigterm(
     served: Served, run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
