@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Iterator
 import pytest
 
 from tests.support.offline import keep_offline
-from tests.support.process_exit import freeze_objects_at_exit
+from tests.support.collector import collect_oldest_less_often, freeze_loaded_objects, freeze_objects_at_exit
 
 if TYPE_CHECKING:
     from src.database.target import Target
@@ -26,7 +26,15 @@ if TYPE_CHECKING:
 
 MOTO_READ_TIMEOUT = 30.0
 
-freeze_objects_at_exit()  # each worker and the controller: the run's end waits for their exit
+# The collector in each worker and the controller (tests/support/collector.py): the run's end
+# waits for their exit, and full collections over moto's and cfn-lint's objects cost CPU.
+freeze_objects_at_exit()
+collect_oldest_less_often()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Worker: what collecting imported (moto, boto3, the package, the tests) is never walked again."""
+    freeze_loaded_objects()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
