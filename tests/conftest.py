@@ -85,6 +85,7 @@ def moto_server() -> Iterator[UntracedEndpoint]:
     from tests.support.worker_endpoint import UntracedEndpoint
 
     server = UntracedEndpoint().start()
+    freeze_loaded_objects()  # moto's backends and botocore's models, built by the start's warm-up
     try:
         yield server
     finally:

@@ -3,10 +3,12 @@
 A pytest-xdist worker holds moto, cfn-lint, botocore's models and the suite's modules:
 about a million objects, which every full (oldest-generation) collection walks. With
 Python's default thresholds a worker ran 11-19 of them, 0.3-0.8 s each, and the workers
-spent 31 s of the run's CPU in the collector (measured with ``gc.callbacks``). Here:
+spent 31 s of the run's CPU in the collector (measured with ``gc.callbacks``; 9 s with
+what follows). Here:
 
-- ``freeze_loaded_objects`` (after collection) moves what the imports built to the
-  permanent generation (``gc.freeze``), which no collection walks again;
+- ``freeze_loaded_objects`` (after collection, and once the worker's moto server has
+  started) moves what the imports and the server's warm-up built to the permanent
+  generation (``gc.freeze``), which no collection walks again;
 - ``collect_oldest_less_often`` lets ten times more young collections pass between two
   full ones (the third threshold); young cycles are still collected as often as before;
 - ``freeze_objects_at_exit``: the interpreter's teardown skips its last collections over
