@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
-from tests.support.offline import keep_offline
 from tests.support.collector import collect_oldest_less_often, freeze_loaded_objects, freeze_objects_at_exit
+from tests.support.offline import keep_offline
 
 if TYPE_CHECKING:
     from src.database.target import Target
@@ -50,14 +50,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """
     long = [item for item in items if item.get_closest_marker("long") is not None]
     rest = [item for item in items if item.get_closest_marker("long") is None]
-    waiting = [item for item in rest if item.get_closest_marker("waiting") is not None]
-    others = [item for item in rest if item.get_closest_marker("waiting") is None]
-    step = len(others) / len(waiting) if waiting else 0
-    spread: list[pytest.Item] = [] if waiting else others
+    items[:] = long + _waiting_spread_out(rest)
+
+
+def _waiting_spread_out(items: list[pytest.Item]) -> list[pytest.Item]:
+    """``items`` with those marked ``waiting`` at even intervals, the others in their order."""
+    waiting = [item for item in items if item.get_closest_marker("waiting") is not None]
+    others = [item for item in items if item.get_closest_marker("waiting") is None]
+    if not waiting:
+        return others
+    step = len(others) / len(waiting)
+    spread: list[pytest.Item] = []
     for index, item in enumerate(waiting):
         spread.append(item)
         spread.extend(others[round(index * step):round((index + 1) * step)])
-    items[:] = long + spread
+    return spread
 
 
 @pytest.fixture(autouse=True)
