@@ -525,7 +525,7 @@ def test_endpoint_that_is_not_dynamodb_ends_in_clear_error(
     """
     handler = type("Page", (_WebPage,), {"status": status})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     requests: list[int] = []
     try:

@@ -60,6 +60,11 @@ GAPS: dict[str, str] = {
 
 _installed = threading.Lock()
 
+# How often the serving loop looks for a stop request. socketserver's default (0.5 s) made
+# every stop wait 0.45 s, at the end of each command on the embedded endpoint; 0.05 s costs
+# about 0.3 % of a core while `serve` idles.
+_STOP_POLL_SECONDS = 0.05
+
 
 def install() -> None:
     """Install every gap's patch (idempotent; inert outside the project's servers)."""
@@ -84,4 +89,4 @@ class FidelityMotoServer(ThreadedMotoServer):
         app = serving(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
-        self._server.serve_forever()
+        self._server.serve_forever(poll_interval=_STOP_POLL_SECONDS)
