@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.server
 import json
 import logging
-import threading
 from collections.abc import Iterator
 
 import boto3
@@ -22,6 +21,7 @@ from botocore.parsers import ResponseParserError
 from src.database.aws_call import call_aws, prepare
 from src.database.errors import ServiceError, TableNotFoundError
 from src.database.target import Target
+from tests.support.endpoints import stub_server
 
 ALREADY_EXISTS = {
     "__type": "com.amazonaws.dynamodb.v20120810#ResourceInUseException",
@@ -48,14 +48,8 @@ class JsonErrorHandler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def json_error_endpoint() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), JsonErrorHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with stub_server(JsonErrorHandler) as url:
+        yield url
 
 
 def cloudformation(url: str) -> BaseClient:

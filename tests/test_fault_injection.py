@@ -33,12 +33,11 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import boto3
@@ -61,6 +60,7 @@ from src.database.settings import (
     ClientSettings,
 )
 from src.database.target import Target
+from tests.support.endpoints import stub_server
 from tests.support.fault_proxy import (
     Fault,
     FaultProxy,
@@ -523,20 +523,12 @@ def test_endpoint_that_is_not_dynamodb_ends_in_clear_error(
     Neither answer is retried (200 is a success to botocore; 404 is not transient),
     so the server sees exactly one request.
     """
-    handler = type("Page", (_WebPage,), {"status": status})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
     requests: list[int] = []
-    try:
-        client = client_at(f"http://127.0.0.1:{server.server_address[1]}", "VibeDigest-dev",
-                           attempts=PERSISTENT_ATTEMPTS)
+    with stub_server(type("Page", (_WebPage,), {"status": status})) as url:
+        client = client_at(url, "VibeDigest-dev", attempts=PERSISTENT_ATTEMPTS)
         client.client.meta.events.register("before-send", lambda **_: requests.append(1))
 
         _, error, seconds = timed(client.test_connection)
-    finally:
-        server.shutdown()
-        server.server_close()
 
     _check_persistent(f"NOT_DYNAMODB_{status}", error, seconds, len(requests), client_logs, "DescribeTable",
                       logged_attempts=[] if status == 200 else [1])
