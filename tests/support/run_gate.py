@@ -28,8 +28,8 @@ from typing import Sequence
 
 from behave.__main__ import main as behave_main
 
-from tests.support.endpoints import ROOT, Served
 from tests.support.collector import freeze_objects_at_exit
+from tests.support.endpoints import ROOT, Served
 
 REPORTS = ROOT / "reports"
 CHILD_TIMEOUT = 600.0  # a bound on a hanging --serve run, not a performance assertion
