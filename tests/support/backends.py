@@ -11,6 +11,12 @@
 The first three are disposable accounts: scenarios may create all environments and
 delete stacks and tables there. On ``aws`` only the given environment is deployed and
 nothing is deleted except the digest items a scenario wrote (see ``Backend.skip_reason``).
+
+``emulator=NAME`` (with ``target=localstack`` or ``endpoint_url``) names an emulator of
+``GAPS``: the one place where each way it differs from AWS is declared, with the line of
+its source that shows it and the scenarios it makes fail. Those scenarios are skipped
+with that reason; every other scenario must pass there. The project's own endpoints
+(embedded, ``serve``) and LocalStack have no entry: nothing is skipped on them.
 """
 
 from __future__ import annotations
@@ -33,6 +39,73 @@ ENVIRONMENT_WORD = re.compile(r"\b(dev|staging|prod)\b")
 TEST_ITEM_PREFIX = "test-"  # item ids of the suite's digest items: test-<run id>-...; no real digest uses it
 
 
+@dataclass(frozen=True)
+class Gap:
+    """One way an emulator differs from AWS: what it does, where its source shows it, what it makes fail."""
+
+    what: str
+    source: str  # file:line in the emulator's installed source (the pinned version)
+    scenarios: tuple[str, ...]  # names of the scenarios it makes fail
+    checks: tuple[str, ...] = ()  # verification checks it makes MISMATCH (the deploy tool's report)
+
+
+MINISTACK_PROVISIONER = "ministack/services/cloudformation/provisioners.py"
+MOTO_CLOUDFORMATION = "moto/cloudformation/models.py"
+MOTO_TABLE = "moto/dynamodb/models/table.py"
+DEPLOYS_AND_VERIFIES = "The deploy tool deploys, verifies and tests the connection"
+PROTECTS_THE_DATA = "The template protects the data and exports the table for other stacks"
+FAILED_FIRST_DEPLOY = "A failed first deploy is reported, recovered and deployed again"
+FAILED_UPDATE = "A failed update leaves the table and its digests as they were"
+
+EMULATORS = {"ministack": "MiniStack 1.5.33", "moto_server": "plain moto_server (moto 5.2.5)"}
+GAPS: dict[str, tuple[Gap, ...]] = {
+    "ministack": (
+        Gap("its CloudFormation table provisioner ignores PointInTimeRecoverySpecification and SSESpecification "
+            "(point-in-time recovery stays DISABLED, no SSEDescription)",
+            f"{MINISTACK_PROVISIONER}:2120 (_ddb_create), :2169",
+            (DEPLOYS_AND_VERIFIES, PROTECTS_THE_DATA), ("point-in-time recovery", "encryption")),
+        Gap("its CloudFormation table provisioner does not validate table names, so a create or update "
+            "with a name DynamoDB rejects succeeds (its CreateTable validates them: ministack/services/dynamodb.py:1435)",
+            f"{MINISTACK_PROVISIONER}:2121",
+            (FAILED_FIRST_DEPLOY, FAILED_UPDATE)),
+    ),
+    "moto_server": (
+        Gap("its CloudFormation table ignores PointInTimeRecoverySpecification, reads SSESpecification's "
+            "API key Enabled instead of the template's SSEEnabled, and a change set does not rebuild the outputs",
+            f"{MOTO_TABLE}:406 (create_from_cloudformation_json), :502; {MOTO_CLOUDFORMATION}:1144 (execute_change_set)",
+            (DEPLOYS_AND_VERIFIES, PROTECTS_THE_DATA), ("point-in-time recovery", "encryption", "outputs")),
+        Gap("IMPORT change sets are executed as creates (ResourcesToImport is not read): the retained table "
+            "'already exists'",
+            f"{MOTO_CLOUDFORMATION}:1051 (create_change_set), :1159",
+            ("Deleting the stack keeps the digests, and deploying again brings the table back under a stack",)),
+        Gap("a change set never fails or rolls back (\"TODO: handle execution errors and implement rollback\"), "
+            "and table names are not validated",
+            f"{MOTO_CLOUDFORMATION}:1159",
+            (FAILED_FIRST_DEPLOY, FAILED_UPDATE)),
+        Gap("change sets carry no Replacement detail, so a replacement cannot be previewed or refused",
+            f"{MOTO_CLOUDFORMATION}:731 (ChangeSet.diff)",
+            ("A change that would replace the table is refused before anything changes",)),
+        Gap("deleting a stack keeps its change sets, so an interrupted deploy's change set outlives recover",
+            f"{MOTO_CLOUDFORMATION}:1291 (delete_stack)",
+            ("An interrupted first deploy is cleaned up by recover",)),
+    ),
+}
+
+
+def gaps_of(emulator: str | None) -> tuple[Gap, ...]:
+    """The declared gaps of ``emulator`` (a key of ``GAPS``; None or "" for none)."""
+    if not emulator:
+        return ()
+    if emulator not in GAPS:
+        raise BackendError(f"-D emulator={emulator!r}: choose one of {', '.join(GAPS)} (or leave it out)")
+    return GAPS[emulator]
+
+
+def gap_reason(emulator: str, gap: Gap) -> str:
+    """The skip reason a scenario shows for ``gap``: the emulator, what it does, where its source shows it."""
+    return f"not supported by {EMULATORS[emulator]}: {gap.what} ({gap.source})"
+
+
 class BackendError(Exception):
     """The user data names no usable backend (one line for the console)."""
 
@@ -48,10 +121,14 @@ class Backend:
     disposable: bool
     resets: bool  # the embedded endpoint is emptied before every scenario
     cli_arguments: tuple[str, ...]  # how the deploy tool reaches the same backend
+    known_emulator: str = ""  # a key of GAPS (-D emulator=...): its declared gaps skip scenarios
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
-    def skip_reason(self, tags: set[str], step_texts: list[str]) -> str | None:
-        """Why a scenario with ``tags`` and ``step_texts`` does not run here, or None when it does."""
+    def skip_reason(self, tags: set[str], step_texts: list[str], name: str = "") -> str | None:
+        """Why a scenario ``name`` with ``tags`` and ``step_texts`` does not run here, or None when it does."""
+        for gap in gaps_of(self.known_emulator):
+            if name in gap.scenarios:
+                return gap_reason(self.known_emulator, gap)
         if DISPOSABLE_TAG in tags and not self.disposable:
             return f"@{DISPOSABLE_TAG}: it creates or deletes stacks and tables, and {self.name} is not a disposable account"
         if EMULATOR_TAG in tags and self.emulator is None:
@@ -72,8 +149,12 @@ def open_backend(userdata: Mapping[str, str], resources: ExitStack) -> Backend:
     target = userdata.get("target", "local")
     endpoint_url = userdata.get("endpoint_url") or None
     region = userdata.get("region") or None
+    emulator = userdata.get("emulator", "")
     if target not in TARGETS:
         raise BackendError(f"-D target={target!r}: choose one of {', '.join(TARGETS)}")
+    gaps_of(emulator)
+    if emulator and not (target == "localstack" or (target == "local" and endpoint_url)):
+        raise BackendError(f"-D emulator={emulator} goes with -D target=localstack or -D endpoint_url=URL")
     if target == "aws":
         environment = userdata.get("env", "")
         if environment not in ("dev", "staging"):
@@ -84,11 +165,13 @@ def open_backend(userdata: Mapping[str, str], resources: ExitStack) -> Backend:
         return Backend("aws", found, None, validate_environment(environment), False, False, arguments)
     if target == "localstack":
         options = argparse.Namespace(target="localstack", endpoint_url=endpoint_url, region=region, profile=None)
-        found, emulator = resources.enter_context(open_target(options))
-        return Backend("localstack", found, emulator, "dev", True, False, ("--target", "localstack", "--endpoint-url", _url(found)))
+        found, kind = resources.enter_context(open_target(options))
+        return Backend(EMULATORS.get(emulator, "localstack"), found, kind, "dev", True, False,
+                       ("--target", "localstack", "--endpoint-url", _url(found)), emulator)
     if endpoint_url:
         found = Target.local(endpoint_url, region)
-        return Backend(f"the endpoint at {endpoint_url}", found, "moto", "dev", True, False, ("--endpoint-url", endpoint_url))
+        name = EMULATORS.get(emulator, f"the endpoint at {endpoint_url}")
+        return Backend(name, found, "moto", "dev", True, False, ("--endpoint-url", endpoint_url), emulator)
     from src.database.local_endpoint import EmbeddedEndpoint  # imports moto: only for the embedded endpoint
 
     endpoint = resources.enter_context(EmbeddedEndpoint())
