@@ -6,7 +6,9 @@ by this endpoint" instead of passing. The embedded endpoint has none left: its
 fidelity layer (``moto_fidelity``) applies point-in-time recovery and SSE from the
 template and computes outputs for change sets, so every check is a real comparison
 there. A mismatch is never hidden. ``read_live_table`` is the reading half, which the
-operator's ``status`` shows as it is.
+operator's ``status`` shows as it is; an endpoint that does not implement
+DescribeContinuousBackups gets point-in-time recovery "not supported by this endpoint"
+there and in the check, not an error.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 
 from .aws_call import call_aws
+from .errors import DatabaseError, ServiceError
 from .template import ExpectedTable
 
 OK, MISMATCH, UNSUPPORTED = "ok", "mismatch", "unsupported"
@@ -24,6 +28,11 @@ OK, MISMATCH, UNSUPPORTED = "ok", "mismatch", "unsupported"
 # What each emulator cannot show, by check name; the reason is printed with the check.
 # "moto" (the embedded endpoint, with its fidelity layer) shows every check.
 EMULATOR_GAPS: dict[str, dict[str, str]] = {"moto": {}}
+NOT_SUPPORTED = "not supported by this endpoint"
+# How an endpoint says it does not implement an operation: DynamoDB's own error code (MiniStack
+# answers it for what it lacks, ministack/services/dynamodb.py:1197), or HTTP 501 Not Implemented
+# (LocalStack: "not yet implemented or pro feature", https://github.com/localstack/localstack/issues/8998).
+NOT_IMPLEMENTED_CODES = frozenset({"UnknownOperationException"})
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,7 @@ class LiveTable:
 
     table: dict[str, Any]  # DescribeTable's "Table"
     tags: dict[str, str]
-    point_in_time_recovery: str | None  # PointInTimeRecoveryStatus: ENABLED, DISABLED
+    point_in_time_recovery: str | None  # PointInTimeRecoveryStatus: ENABLED, DISABLED, or NOT_SUPPORTED
 
     @property
     def keys(self) -> dict[str, str]:
@@ -71,19 +80,33 @@ class LiveTable:
 def read_live_table(dynamodb: BaseClient, name: str) -> LiveTable:
     """Read table ``name``: DescribeTable, ListTagsOfResource, DescribeContinuousBackups.
 
-    A missing table raises ``TableNotFoundError``.
+    A missing table raises ``TableNotFoundError``. Point-in-time recovery is
+    ``NOT_SUPPORTED`` where the endpoint does not implement DescribeContinuousBackups.
     """
     table = _call(dynamodb, "describe_table", name, TableName=name)["Table"]
     tags = {
         t["Key"]: t["Value"]
         for t in _call(dynamodb, "list_tags_of_resource", name, ResourceArn=table["TableArn"]).get("Tags", [])
     }
-    pitr = (
-        _call(dynamodb, "describe_continuous_backups", name, TableName=name)["ContinuousBackupsDescription"]
-        .get("PointInTimeRecoveryDescription", {})
-        .get("PointInTimeRecoveryStatus")
-    )
+    try:
+        pitr = (
+            _call(dynamodb, "describe_continuous_backups", name, TableName=name)["ContinuousBackupsDescription"]
+            .get("PointInTimeRecoveryDescription", {})
+            .get("PointInTimeRecoveryStatus")
+        )
+    except ServiceError as error:
+        if not not_implemented(error):
+            raise
+        pitr = NOT_SUPPORTED
     return LiveTable(table, tags, pitr)
+
+
+def not_implemented(error: DatabaseError) -> bool:
+    """True when ``error`` says the endpoint does not implement the operation (not that it failed)."""
+    cause = error.__cause__
+    answer = cause.response if isinstance(cause, ClientError) else {}
+    status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return error.code in NOT_IMPLEMENTED_CODES or status == 501
 
 
 def verify_table(
@@ -97,6 +120,8 @@ def verify_table(
     gaps = EMULATOR_GAPS.get(emulator or "", {})
     name = expected.table_name
     live = read_live_table(dynamodb, name)
+    if live.point_in_time_recovery == NOT_SUPPORTED:
+        gaps = {**gaps, "point-in-time recovery": "this endpoint does not implement DescribeContinuousBackups"}
     table = live.table
     wanted_tags = expected.tags
     checks = [

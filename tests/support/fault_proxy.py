@@ -93,6 +93,10 @@ class Fault(enum.Enum):
     """HTTP 500 ``InternalServerError``."""
     HTTP_503 = "http_503"
     """HTTP 503 ``ServiceUnavailable``."""
+    UNKNOWN_OPERATION_ERROR = "unknown_operation"
+    """HTTP 400 ``UnknownOperationException``: an endpoint without the operation (DynamoDB's, MiniStack's answer)."""
+    HTTP_501 = "http_501"
+    """HTTP 501 ``InternalFailure``: an endpoint without the operation (LocalStack's answer)."""
     DROP_CONNECTION = "drop_connection"
     """Read the request, then close the connection without any response."""
     NO_RESPONSE = "no_response"
@@ -120,6 +124,10 @@ _ERROR_SPECS: dict[Fault, _ErrorSpec] = {
     ),
     Fault.HTTP_500: _ErrorSpec(500, "InternalServerError", "InternalFailure", "Internal server error"),
     Fault.HTTP_503: _ErrorSpec(503, "ServiceUnavailable", "ServiceUnavailable", "Service unavailable"),
+    Fault.UNKNOWN_OPERATION_ERROR: _ErrorSpec(
+        400, "UnknownOperationException", "UnknownOperationException", "Unknown operation"),
+    Fault.HTTP_501: _ErrorSpec(
+        501, "InternalFailure", "InternalFailure", "API for service 'dynamodb' not yet implemented or pro feature"),
 }
 _BAD_GATEWAY = _ErrorSpec(502, "BadGateway", "BadGateway", "Fault proxy could not reach upstream")
 
