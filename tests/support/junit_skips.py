@@ -7,8 +7,8 @@ feature, so the ``after_all`` hook can add the reasons to the files already writ
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 from xml.etree import ElementTree
 
 
