@@ -24,9 +24,16 @@ import pytest
 from behave.parser import parse_file
 
 from src.database.template import expected_table, load_template
-from tests.support.backends import EMULATORS, GAPS, BackendError, Gap, gap_reason, open_backend
+from tests.support.backends import (
+    EMULATORS,
+    GAPS,
+    BackendError,
+    Gap,
+    gap_reason,
+    open_backend,
+)
 from tests.support.emulators import Emulator
-from tests.support.endpoints import ROOT, child_environment, unmeasured
+from tests.support.endpoints import ROOT, _default_sigint, child_environment, unmeasured
 from tests.support.junit_skips import annotate_skips
 
 SOURCE_LINE = re.compile(r"(?:(?P<file>[\w/]+\.py))?:(?P<line>\d+)")
@@ -183,7 +190,7 @@ def test_ctrl_c_during_the_gate_stops_the_emulator(tmp_path: Path) -> None:
         [sys.executable, "-m", "tests.support.run_gate", "--emulator", "moto_server", "--reports", str(tmp_path),
          "--format", "progress"],
         cwd=ROOT, env=unmeasured(child_environment()), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=_default_sigint,  # noqa: PLW1509 - this test starts no thread
     )
     try:
         assert gate.stdout is not None
