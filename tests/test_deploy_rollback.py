@@ -175,13 +175,16 @@ def change_set(stubber: Stubber, statuses: list[str], *, change_set_type: str, a
             "ChangeSetType": change_set_type,
             "TemplateBody": ANY,
             "Parameters": [{"ParameterKey": "Environment", "ParameterValue": "dev"}],
-            "Tags": ANY,
             "Description": ANY,
+            **({} if change_set_type == "IMPORT" else {"Tags": ANY}),
+            **({"DeploymentMode": "REVERT_DRIFT"} if change_set_type == "UPDATE" else {}),
         },
     )
     for status in statuses:
         answer: dict[str, Any] = {"ChangeSetName": "vibedigest-abc", "ChangeSetId": CHANGE_SET_ID,
                                   "StackId": STACK_ID, "StackName": STACK, "Status": status}
+        if change_set_type == "UPDATE":
+            answer["DeploymentMode"] = "REVERT_DRIFT"
         if status == "CREATE_COMPLETE":
             answer["Changes"] = [{"Type": "Resource", "ResourceChange": {
                 "Action": action, "LogicalResourceId": "DigestTable", "ResourceType": "AWS::DynamoDB::Table",

@@ -442,6 +442,100 @@ def test_gap_import_refuses_what_cloudformation_refuses(endpoint: Endpoint, body
         endpoint.change_set("IMPORT", body, ResourcesToImport=IMPORT)
 
 
+def test_gap_import_refuses_stack_tags_with_aws_message(endpoint: Endpoint) -> None:
+    """An import changes nothing at stack level: stack tags (AWS refuses them: issue 19) and outputs."""
+    endpoint.run("CREATE")
+    endpoint.cf.delete_stack(StackName=STACK)
+    tags = [{"Key": "Project", "Value": "VibeDigest"}]
+    with pytest.raises(ClientError, match=r"As part of the import operation, you cannot modify or add \[Tags\]"):
+        endpoint.change_set("IMPORT", without_outputs(), ResourcesToImport=IMPORT, Tags=tags)
+    with pytest.raises(ClientError, match=r"you cannot modify or add \[Outputs, Tags\]"):
+        endpoint.change_set("IMPORT", BODY, ResourcesToImport=IMPORT, Tags=tags)
+    assert endpoint.cf.list_stacks(StackStatusFilter=["REVIEW_IN_PROGRESS"])["StackSummaries"] == []
+    assert endpoint.change_set("IMPORT", without_outputs(), ResourcesToImport=IMPORT)["Status"] == "CREATE_COMPLETE"
+
+
+def adopted_with_pitr_off(endpoint: Endpoint) -> None:
+    """Create, delete (the table is retained), turn PITR off and import the table as it is."""
+    endpoint.run("CREATE")
+    endpoint.cf.delete_stack(StackName=STACK)
+    endpoint.ddb.update_continuous_backups(
+        TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    assert endpoint.run("IMPORT", without_outputs(), ResourcesToImport=IMPORT) == "IMPORT_COMPLETE"
+
+
+def test_gap_drift_aware_a_revert_drift_change_set_lists_and_reverts_the_drift(endpoint: Endpoint) -> None:
+    adopted_with_pitr_off(endpoint)
+    plain = endpoint.change_set("UPDATE", without_outputs())  # the template did not change: nothing to do
+    assert plain["Status"] == "FAILED" and "DeploymentMode" not in plain
+    described = endpoint.change_set("UPDATE", without_outputs(), DeploymentMode="REVERT_DRIFT")
+    assert (described["Status"], described["DeploymentMode"], described["StackDriftStatus"]) == (
+        "CREATE_COMPLETE", "REVERT_DRIFT", "DRIFTED")
+    [change] = [c["ResourceChange"] for c in described["Changes"]]
+    assert (change["Action"], change["ResourceDriftStatus"], change["Replacement"]) == ("Modify", "MODIFIED", "False")
+    [detail] = change["Details"]
+    assert detail["Target"]["Name"] == "PointInTimeRecoverySpecification"
+    assert (detail["Target"]["BeforeValue"], detail["Target"]["AfterValue"]) == ("false", "true")
+    assert detail["Target"]["BeforeValueFrom"] == "ACTUAL_STATE"
+    assert endpoint.pitr() == "DISABLED"  # creating the change set changed nothing
+    endpoint.cf.execute_change_set(StackName=STACK, ChangeSetName=described["ChangeSetId"])
+    assert endpoint.stack()["StackStatus"] == "UPDATE_COMPLETE" and endpoint.pitr() == "ENABLED"
+    assert ("DigestTable", "UPDATE_COMPLETE", "") in endpoint.events()
+    in_sync = endpoint.change_set("UPDATE", without_outputs(), DeploymentMode="REVERT_DRIFT")
+    assert (in_sync["Status"], in_sync["StackDriftStatus"]) == ("FAILED", "IN_SYNC")
+
+
+def test_gap_drift_aware_reverts_tags_and_deletion_protection_alongside_a_template_change(endpoint: Endpoint) -> None:
+    endpoint.run("CREATE", without_outputs())
+    arn = endpoint.ddb.describe_table(TableName=TABLE)["Table"]["TableArn"]
+    endpoint.ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "Project", "Value": "changed"}])
+    endpoint.ddb.update_table(TableName=TABLE, DeletionProtectionEnabled=True)
+    described = endpoint.change_set("UPDATE", BODY, DeploymentMode="REVERT_DRIFT")  # adds the outputs too
+    [change] = [c["ResourceChange"] for c in described["Changes"]]
+    assert sorted(d["Target"]["Name"] for d in change["Details"]) == ["DeletionProtectionEnabled", "Tags"]
+    endpoint.cf.execute_change_set(StackName=STACK, ChangeSetName=described["ChangeSetId"])
+    assert endpoint.tags()["Project"] == "VibeDigest"
+    assert endpoint.ddb.describe_table(TableName=TABLE)["Table"]["DeletionProtectionEnabled"] is False
+    assert endpoint.stack()["Outputs"]
+
+
+def test_gap_drift_aware_refuses_other_modes_and_new_stacks(endpoint: Endpoint) -> None:
+    with pytest.raises(ClientError, match="applies to UPDATE change sets"):
+        endpoint.change_set("CREATE", DeploymentMode="REVERT_DRIFT")
+
+
+def test_gap_drift_detection_reports_a_drifted_table_then_in_sync(endpoint: Endpoint) -> None:
+    endpoint.run("CREATE")
+    endpoint.ddb.update_continuous_backups(
+        TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    detection = endpoint.cf.detect_stack_drift(StackName=STACK)["StackDriftDetectionId"]
+    status = endpoint.cf.describe_stack_drift_detection_status(StackDriftDetectionId=detection)
+    assert (status["DetectionStatus"], status["StackDriftStatus"], status["DriftedStackResourceCount"]) == (
+        "DETECTION_COMPLETE", "DRIFTED", 1)
+    [drift] = endpoint.cf.describe_stack_resource_drifts(StackName=STACK)["StackResourceDrifts"]
+    assert (drift["LogicalResourceId"], drift["StackResourceDriftStatus"]) == ("DigestTable", "MODIFIED")
+    [difference] = drift["PropertyDifferences"]
+    assert difference == {"PropertyPath": "/PointInTimeRecoverySpecification/PointInTimeRecoveryEnabled",
+                          "ExpectedValue": "true", "ActualValue": "false", "DifferenceType": "NOT_EQUAL"}
+    endpoint.ddb.update_continuous_backups(
+        TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    detection = endpoint.cf.detect_stack_drift(StackName=STACK)["StackDriftDetectionId"]
+    assert endpoint.cf.describe_stack_drift_detection_status(
+        StackDriftDetectionId=detection)["StackDriftStatus"] == "IN_SYNC"
+    assert endpoint.cf.describe_stack_resource_drifts(
+        StackName=STACK, StackResourceDriftStatusFilters=["MODIFIED", "DELETED"])["StackResourceDrifts"] == []
+
+
+def test_gap_drift_detection_refuses_stacks_it_cannot_check(endpoint: Endpoint) -> None:
+    with pytest.raises(ClientError, match="does not exist"):
+        endpoint.cf.detect_stack_drift(StackName=STACK)
+    endpoint.change_set("CREATE")
+    with pytest.raises(ClientError, match="REVIEW_IN_PROGRESS"):
+        endpoint.cf.detect_stack_drift(StackName=STACK)
+    with pytest.raises(ClientError, match="does not exist"):
+        endpoint.cf.describe_stack_drift_detection_status(StackDriftDetectionId="unknown")
+
+
 def test_gap_import_of_a_missing_table_is_refused(endpoint: Endpoint) -> None:
     with pytest.raises(ClientError, match=f"Resources \\[{TABLE}\\] to import do not exist"):
         endpoint.change_set("IMPORT", without_outputs(), ResourcesToImport=IMPORT)
@@ -462,6 +556,8 @@ def test_mock_aws_in_the_same_process_keeps_mocks_stock_behaviour(moto_server: E
         with pytest.raises(ClientError, match="No updates are to be performed"):
             cf.create_change_set(StackName=STACK, ChangeSetName="d", ChangeSetType="UPDATE",
                                  TemplateBody=BODY, Parameters=PARAMETERS)
+        with pytest.raises(NotImplementedError):
+            cf.detect_stack_drift(StackName=STACK)
 
 
 # The moto internals each gap relies on: (gap, owner, attribute, its parameters or None for data).

@@ -73,6 +73,8 @@ def print_status(status: EnvironmentStatus) -> None:
             _row("reason", stack.status_reason)
         _row("outputs", _pairs(stack.outputs))
         _row("exports", _pairs(stack.exports))
+        if status.drift is not None:
+            _row("drift", status.drift)
         if stack.events:
             out(f"  last {len(stack.events)} events, newest first:")
         for event in stack.events:

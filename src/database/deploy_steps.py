@@ -3,17 +3,20 @@
 - ``_operation``/``_origin``/``_deadline``: when a public operation began and the one
   deadline all its waits share (the caller's ``Deadline``, else ``timeout`` from now).
 - ``_recover_interrupted``: an empty REVIEW_IN_PROGRESS stack or leftover change sets.
-- ``_adopt``: import a retained table into the new stack (``adoption``), before the update.
+- ``_adopt``: import a retained table into the new stack (``adoption``), before the update;
+  a dry run creates the real IMPORT change set, shows it and deletes it with its empty
+  stack. A deploy that finds the stack created meanwhile (another deploy's table, not a
+  retained one) yields instead.
 - ``_review``: report the change set, then refuse it (discarding it) when another
   deploy of the stack goes first or it would replace the table (``change_review``).
 - ``_execute``: execute it; a change set made obsolete by a concurrent deploy is a
-  clear refusal, not an AWS error.
+  clear refusal, not an AWS error, and is deleted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from .adoption import (
@@ -46,6 +49,9 @@ class DeploySteps:
             *, body: str | None = None, imports: list[dict[str, Any]] | None = None,
         ) -> dict[str, Any] | None: ...
         def _discard(self, stack_name: str, change_set: dict[str, Any], *, created_stack: bool) -> None: ...
+        def stack_status(self, stack_name: str) -> str | None: ...  # noqa: D102 - StackDeployer's
+        @staticmethod
+        def created_first(stack_name: str) -> DeploymentError: ...  # noqa: D102 - StackDeployer's
         def _call(self, operation: str, **params: Any) -> dict[str, Any]: ...
         def _event_ids(self, stack_name: str) -> list[str]: ...
         def delete(self, stack_name: str) -> None: ...  # noqa: D102 - a declaration of StackDeployer's
@@ -119,44 +125,55 @@ class DeploySteps:
         table = existing_table(self._ddb, table_name)
         if table is None:
             return status, None
+        if self.stack_status(stack_name) != status:  # another deploy's stack made this table meanwhile
+            raise self.created_first(stack_name)
         expected = expected_table(template, environment)
         check_adoptable(table, expected)
+        verb = "importing" if execute else "previewing the import of"
+        self._report(
+            f"Table {table_name} exists without a stack (retained by an earlier delete); "
+            f"its keys match the template: {verb} it into {stack_name}"
+        )
+        change_set = self._import_change_set(template, stack_name, environment, expected, status)
+        changes = self._review(stack_name, change_set, execute=execute, created_stack=status is None)
         if execute:
-            return self._adopt(template, stack_name, environment, tags, expected, status), None
+            return self._execute(stack_name, change_set, environment), None
+        self._discard(stack_name, change_set, created_stack=status is None)
         self._report(
-            f"Table {table_name} exists without a stack (retained by an earlier delete): deploying "
-            f"imports it into {stack_name}, then applies the template with an update."
+            f"Dry run: nothing was changed. Deploying imports {table_name} with this change set, then applies the "
+            "full template (outputs, stack tags, settings changed outside CloudFormation) with an update."
         )
-        self._report("Dry run: nothing was changed.")
-        return status, [ChangeSummary("Import", expected.logical_id, "AWS::DynamoDB::Table")]
+        return status, changes
 
-    def _adopt(
-        self,
-        template: Template,
-        stack_name: str,
-        environment: str,
-        tags: dict[str, str],
-        expected: ExpectedTable,
-        status: str | None,
-    ) -> str:
-        """Import the existing table into the (new) stack; return the stack's status after it."""
-        self._report(
-            f"Table {expected.table_name} exists without a stack (retained by an earlier delete); "
-            f"its keys match the template: importing it into {stack_name}"
-        )
-        change_set = self._create_change_set(
-            template,
-            stack_name,
-            environment,
-            tags,
-            "IMPORT",
-            body=import_template(template, expected.logical_id),
-            imports=resources_to_import(expected),
-        )
+    def _import_change_set(
+        self, template: Template, stack_name: str, environment: str, expected: ExpectedTable, status: str | None
+    ) -> dict[str, Any]:
+        """The IMPORT change set of the retained table; a refused one leaves no stack this deploy made."""
+        try:
+            change_set = self._create_change_set(
+                template,
+                stack_name,
+                environment,
+                {},
+                "IMPORT",
+                body=import_template(template, expected.logical_id),
+                imports=resources_to_import(expected),
+            )
+        except (DeploymentError, ServiceError) as error:
+            now = self.stack_status(stack_name)
+            if now not in (None, "REVIEW_IN_PROGRESS", status):  # another deploy created the stack meanwhile
+                raise self.created_first(stack_name) from error
+            if status is None and now == "REVIEW_IN_PROGRESS":
+                self._delete_if_unused(stack_name)
+            raise
         if change_set is None:  # pragma: no cover - an import always changes something
             raise DeploymentError(f"The import change set for {stack_name} contained no changes.")
-        self._review(stack_name, change_set, execute=True, created_stack=status is None)
-        return self._execute(stack_name, change_set, environment)
+        return change_set
+
+    def _delete_if_unused(self, stack_name: str) -> None:
+        """Delete the empty stack a failed import change set left, unless another deploy holds one of it."""
+        if not any(c.get("ExecutionStatus") == "AVAILABLE" for c in change_sets(self._cf, stack_name)):
+            self._call("DeleteStack", StackName=stack_name)
 
     def _review(
         self, stack_name: str, change_set: dict[str, Any], *, execute: bool, created_stack: bool
@@ -183,11 +200,17 @@ class DeploySteps:
         except ServiceError as error:
             if error.code != "InvalidChangeSetStatus":
                 raise
+            self._delete_obsolete(stack_name, change_set)
             raise DeploymentError(
                 f"Another deployment of {stack_name} executed its change set first; this one was not applied. "
                 "Deploy again once it has finished."
             ) from error
         return self._wait_for_stack(stack_name, environment, seen)
+
+    def _delete_obsolete(self, stack_name: str, change_set: dict[str, Any]) -> None:
+        """Delete this deploy's change set that another deploy's execution made obsolete."""
+        with suppress(ServiceError):  # already gone with its stack: nothing is left behind either way
+            self._call("DeleteChangeSet", StackName=stack_name, ChangeSetName=change_set["ChangeSetId"])
 
     def _refuse_competing(self, stack_name: str, mine: dict[str, Any] | None) -> None:
         """Refuse when another deploy of the stack holds a change set (``mine``: after creating ours)."""

@@ -8,9 +8,11 @@ Roles:
   A table retained by an earlier delete is adopted first (``adoption``: an IMPORT
   change set, then the update); a change that would replace the table, or a second
   deploy of the same stack running at once, is refused before anything changes
-  (``change_review``). Every wait of an operation shares one deadline: ``timeout``
-  seconds per public operation, or, given a ``Deadline`` (the CLI's ``--timeout``),
-  that one for every operation, bound to both clients so their calls end by it too.
+  (``change_review``). Updates are drift-aware change sets (``drift``): settings
+  changed outside CloudFormation are brought back to the template's. Every wait
+  of an operation shares one deadline: ``timeout`` seconds per public operation,
+  or, given a ``Deadline`` (the CLI's ``--timeout``), that one for every operation,
+  bound to both clients so their calls end by it too.
 - ``StackDeployer.recover``: gets a stack out of ``ROLLBACK_COMPLETE`` (delete, then
   redeploy), ``UPDATE_ROLLBACK_FAILED`` (continue the rollback) or
   ``REVIEW_IN_PROGRESS`` left by an interrupted first deploy (delete the empty stack).
@@ -35,6 +37,7 @@ from .aws_call import call_aws
 from .change_review import ChangeSummary
 from .deadline import Deadline
 from .deploy_steps import DeploySteps
+from .drift import IGNORED, REFUSED, REVERT_DRIFT, refuses_drift_mode
 from .errors import DeploymentError, ServiceError, StackNeedsRecoveryError
 from .stack_reading import StackDescription, event_line, exports_of, first_failure, stack_events
 from .template import Template
@@ -95,7 +98,9 @@ class StackDeployer(DeploySteps):
         timeout: float | Deadline = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        revert_drift: bool = True,
     ) -> None:
+        """``revert_drift``: make updates drift-aware change sets (``drift``); False for plain ones."""
         self._cf = cloudformation
         self._ddb = dynamodb
         self._report = report
@@ -105,6 +110,7 @@ class StackDeployer(DeploySteps):
             timeout.bind(dynamodb)
         self._sleep = sleep
         self._clock = clock  # injectable with ``sleep`` so tests can run the deadline without waiting
+        self._revert_drift = revert_drift  # turned off for the rest of the run by an endpoint that refuses it
         self._op_started: float | None = None  # when the running public operation began
         self._op_deadline: Deadline | None = None  # and the deadline all its waits share
 
@@ -147,7 +153,10 @@ class StackDeployer(DeploySteps):
             if preview is not None:  # a dry run that found a retained table to import
                 return DeployResult(stack_name, status or "", changes=preview, seconds=self._clock() - started)
         change_set_type = "CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE"
-        self._report(f"Stack {stack_name}: {status or 'does not exist yet'}; creating a {change_set_type} change set")
+        aware = " (drift-aware)" if change_set_type == "UPDATE" and self._revert_drift else ""
+        self._report(
+            f"Stack {stack_name}: {status or 'does not exist yet'}; creating a {change_set_type} change set{aware}"
+        )
         change_set = self._create_change_set(template, stack_name, environment, tags, change_set_type)
         if change_set is None:
             self._report("No changes: the stack already matches the template.")
@@ -267,7 +276,11 @@ class StackDeployer(DeploySteps):
         imports: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any] | None:
         name = f"vibedigest-{uuid.uuid4().hex[:12]}"
-        extra = {"ResourcesToImport": imports} if imports else {}
+        extra: dict[str, Any] = {"ResourcesToImport": imports} if imports else {}
+        if change_set_type != "IMPORT":  # an import changes nothing at stack level: AWS refuses stack tags in it
+            extra["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        if change_set_type == "UPDATE" and self._revert_drift:
+            extra["DeploymentMode"] = REVERT_DRIFT
         try:
             created = self._call(
                 "CreateChangeSet",
@@ -277,22 +290,26 @@ class StackDeployer(DeploySteps):
                 ChangeSetType=change_set_type,
                 TemplateBody=body or template.body,
                 Parameters=[{"ParameterKey": "Environment", "ParameterValue": environment}],
-                Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
                 Description=f"VibeDigest {environment} deployment",
             )
         except ServiceError as error:
             if any(marker in error.aws_message for marker in NO_CHANGES_MARKERS):
                 return None  # moto's answer to an empty change set
-            if change_set_type == "CREATE" and "already exists" in error.aws_message:
+            if change_set_type in ("CREATE", "IMPORT") and "already exists" in error.aws_message:
                 # the stack was absent when this deploy looked: another deploy created it since
-                raise DeploymentError(
-                    f"Another deployment of {stack_name} created the stack first; nothing was changed. "
-                    "Wait for it to finish and deploy again."
-                ) from error
+                raise self.created_first(stack_name) from error
+            if "DeploymentMode" in extra and refuses_drift_mode(error):
+                self._revert_drift = False
+                self._report(REFUSED.format(reason=error.aws_message or error.code))
+                return self._create_change_set(
+                    template, stack_name, environment, tags, change_set_type, body=body, imports=imports
+                )
             raise
         for delay in _poll_delays():
             described = self._call("DescribeChangeSet", StackName=stack_name, ChangeSetName=created["Id"])
             status = described["Status"]
+            if status in ("CREATE_COMPLETE", "FAILED") and "DeploymentMode" in extra:
+                self._note_ignored_drift_mode(described)
             if status == "CREATE_COMPLETE":
                 return described
             if status == "FAILED":
@@ -304,6 +321,20 @@ class StackDeployer(DeploySteps):
             self._check_deadline(f"creating the change set for {stack_name}")
             self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _note_ignored_drift_mode(self, described: dict[str, Any]) -> None:
+        """Say so, once, when the endpoint answered a drift-aware request with a plain change set."""
+        if described.get("DeploymentMode") != REVERT_DRIFT:
+            self._revert_drift = False
+            self._report(IGNORED)
+
+    @staticmethod
+    def created_first(stack_name: str) -> DeploymentError:
+        """The refusal of a deploy that found the stack absent while another deploy created it."""
+        return DeploymentError(
+            f"Another deployment of {stack_name} created the stack first; nothing was changed. "
+            "Wait for it to finish and deploy again."
+        )
 
     def _discard(self, stack_name: str, change_set: dict[str, Any], *, created_stack: bool) -> None:
         self._call("DeleteChangeSet", StackName=stack_name, ChangeSetName=change_set["ChangeSetId"])

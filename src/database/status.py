@@ -3,7 +3,9 @@
 ``environment_status`` reads both through one session of a ``Target``: the stack
 with ``StackDeployer.describe`` (status, latest events, outputs, exports) and the
 table with ``verify.read_live_table`` (keys, billing mode, tags, point-in-time
-recovery, encryption, deletion protection, item count). Either may be missing: a
+recovery, encryption, deletion protection, item count), and the stack's drift with
+``drift.stack_drift`` (CloudFormation's drift detection, or why the endpoint has
+none). Either may be missing: a
 stack whose create failed has no table, and a table retained by a deleted stack has
 no stack; both are facts to show, not errors. Nothing here prints.
 """
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .client import DynamoDBClient
+from .drift import StackDrift, stack_drift
 from .errors import TableNotFoundError
 from .settings import stack_name_for, table_name_for, validate_environment
 from .stack import StackDeployer
@@ -41,6 +44,7 @@ class EnvironmentStatus:
     table_name: str
     stack: StackDescription | None
     table: TableStatus | None
+    drift: StackDrift | None = None  # None: no stack to detect drift of
 
 
 def environment_status(target: Target, environment: str, *, events: int = DEFAULT_EVENTS) -> EnvironmentStatus:
@@ -62,8 +66,10 @@ def environment_status(target: Target, environment: str, *, events: int = DEFAUL
         table = TableStatus(summary, read_live_table(dynamodb, table_name))
     except TableNotFoundError as error:
         missing = error
-    deployer = StackDeployer(target.client("cloudformation", session), dynamodb, report=lambda _: None)
+    cloudformation = target.client("cloudformation", session)
+    deployer = StackDeployer(cloudformation, dynamodb, report=lambda _: None)
     stack = deployer.describe(stack_name, events=events)
     if stack is None and missing is not None:
         raise missing
-    return EnvironmentStatus(environment, stack_name, table_name, stack, table)
+    drift = stack_drift(cloudformation, stack_name) if stack is not None else None
+    return EnvironmentStatus(environment, stack_name, table_name, stack, table, drift)

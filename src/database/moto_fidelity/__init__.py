@@ -27,7 +27,7 @@ with sessions_share_one_loader():  # the cost "region-list": moto.ec2 builds ses
     )
     from werkzeug.serving import make_server
 
-    from . import change_sets, costs, execution, imports, json_requests, tables
+    from . import change_sets, costs, drift, execution, imports, json_requests, tables
     from .scope import active, serving
 
 __all__ = ["GAPS", "FidelityMotoServer", "active", "install"]
@@ -47,7 +47,9 @@ GAPS: dict[str, str] = {
     "delete-stack-change-sets": "deleting a stack deletes its change sets",
     "resource-events": "resource-level stack events",
     "rollback": "failed creates/updates/imports roll back to *ROLLBACK_COMPLETE; outputs and exports for change sets",
-    "import": "IMPORT change sets with ResourcesToImport",
+    "import": "IMPORT change sets with ResourcesToImport; refused with stack tags, outputs or other changes",
+    "drift-aware": "DeploymentMode=REVERT_DRIFT change sets list and revert a table's drift",
+    "drift-detection": "DetectStackDrift and its status and resource drifts, for tables",
     # costs, not gaps: work moto's server does that changes no answer
     "kms-key-pair": "a KMS key makes its key pair on first use, not at create (~0.1 s per SSE table)",
     "service-list": "moto's service modules are listed once, not at every request (~150 stat calls each)",
@@ -73,6 +75,7 @@ def install() -> None:
         change_sets.install()
         execution.install()
         imports.install()
+        drift.install()
         costs.install()
         json_requests.install()
 

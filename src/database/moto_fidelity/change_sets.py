@@ -36,10 +36,16 @@ Original = Callable[..., Any]
 
 def install() -> None:
     """Patch moto's change-set handling (see the module docstring)."""
+    # An empty change set ends FAILED with this StatusReason, as public reports of AWS quote it
+    # (https://github.com/aws/aws-sdk-js/issues/2331, https://github.com/realestate-com-au/stackup/issues/49)
     patch(CloudFormationResponse, "_validate_different_update", "no-changes", lambda original, *a, **k: None)
     patch(CloudFormationBackend, "create_change_set", "review-stack", _create_on_review_stack)
     patch(CloudFormationBackend, "create_change_set", "replacement", _create_with_replacement)
+    # ListChangeSets "returns the ID and status of each active change set for a stack"
+    # (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ListChangeSets.html)
     patch(CloudFormationResponse, "list_change_sets", "list-change-sets", _list_for_stack)
+    # "If you delete a stack, CloudFormation deletes all associated change sets"
+    # (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-changesets-delete.html)
     patch(CloudFormationBackend, "delete_stack", "delete-stack-change-sets", _delete_with_change_sets)
 
 
@@ -49,6 +55,10 @@ def stack_named(backend: Any, name: str) -> Any | None:
 
 
 def _create_on_review_stack(original: Original, backend: Any, **kwargs: Any) -> tuple[str, str]:
+    # A CREATE change set makes the stack REVIEW_IN_PROGRESS and further change sets of that stack use
+    # it (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateChangeSet.html:
+    # "CloudFormation creates the stack with the REVIEW_IN_PROGRESS status"); a CREATE for a live
+    # stack is AlreadyExistsException (the same page's errors).
     kind = kwargs["change_set_type"]
     with LOCK:
         existing = stack_named(backend, kwargs["stack_name"])
@@ -91,7 +101,13 @@ def _proposed_map(backend: Any, stack: Any, change_set: Any) -> Any:
 
 
 def _describe_modification(change: Any, backend: Any, stack: Any, change_set: Any) -> None:
-    """Set Replacement/Scope/Details as CloudFormation does for a modified table."""
+    """Set Replacement/Scope/Details as CloudFormation does for a modified table.
+
+    The shape is the API's ResourceChange/ResourceChangeDetail
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ResourceChange.html); which
+    properties recreate the table is its resource reference ("Update requires: Replacement",
+    ``tables.REPLACING_PROPERTIES``).
+    """
     logical_id = change.logical_resource_id
     old = stack.resource_map._resource_json_map[logical_id].get("Properties") or {}
     new = change_set.template_dict["Resources"][logical_id].get("Properties") or {}

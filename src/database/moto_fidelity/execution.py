@@ -76,7 +76,15 @@ _OPERATION: ContextVar[Operation | None] = ContextVar("vibedigest_moto_operation
 
 
 def install() -> None:
-    """Patch moto's change-set execution (see the module docstring)."""
+    """Patch moto's change-set execution (see the module docstring).
+
+    Sources: resource events and the rollback statuses are the stack status codes of
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/view-stack-events.html; a failed
+    create "rolls back ... and deletes the resources it created" unless retained
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stack-failure-options.html); an
+    import rolls back to IMPORT_ROLLBACK_COMPLETE (resource-import status codes,
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resource-import.html).
+    """
     APPLIERS.setdefault("CREATE", _apply)
     APPLIERS.setdefault("UPDATE", _apply)
     patch(parsing, "parse_and_create_resource", "resource-events", _hook("CREATE"))
@@ -127,6 +135,9 @@ def _find(backend: Any, change_set_name: str, stack_name: str | None) -> Any:
 
 
 def _execute(original: Original, backend: Any, change_set_name: str, stack_name: str | None = None) -> None:
+    # "OBSOLETE state because the stack was already updated"; only an AVAILABLE change set can be
+    # executed, else InvalidChangeSetStatus (API_ChangeSetSummary.html, API_ExecuteChangeSet.html errors,
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ExecuteChangeSet.html)
     with LOCK:
         change_set = _find(backend, change_set_name, stack_name)
         stack = backend.stacks.get(change_set.stack_id)
@@ -162,7 +173,11 @@ def _execute(original: Original, backend: Any, change_set_name: str, stack_name:
 
 
 def _publish_outputs(backend: Any, stack: Any) -> None:
-    """Compute the stack's outputs and (re)register its exports; refuse a name another stack exports."""
+    """Compute the stack's outputs and (re)register its exports; refuse a name another stack exports.
+
+    "For each AWS account, Export names must be unique within a region"
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/outputs-section-structure.html).
+    """
     output_map = stack._create_output_map()
     for export in output_map.exports:
         owner = backend.exports.get(export.name)

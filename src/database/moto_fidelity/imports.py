@@ -4,11 +4,12 @@ moto treats ``ChangeSetType="IMPORT"`` as ``CREATE`` and ignores
 ``ResourcesToImport``. This follows CloudFormation's documented rules for the
 resource type this project uses (``AWS::DynamoDB::Table``, identified by
 ``TableName``): every resource to import is in the template with a
-``DeletionPolicy``, exists, and belongs to no other stack; an import may not add or
-change ``Outputs`` ("As part of the import operation, you cannot modify or add
-[Outputs]"); a new stack's template holds only the resources being imported. The
-change lists them with action ``Import``; executing it adopts them unchanged and
-ends ``IMPORT_COMPLETE``.
+``DeletionPolicy``, exists, and belongs to no other stack; an import changes
+nothing else: no ``Outputs`` and no stack ``Tags`` may be added or changed ("As part
+of the import operation, you cannot modify or add [Outputs]", "... [Tags]"), and a
+new stack's template holds only the resources being imported. The change lists them
+with action ``Import``; executing it adopts them unchanged and ends
+``IMPORT_COMPLETE``. Each rule names its source beside the code that models it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from .execution import APPLIERS, Operation
 from .scope import patch
 from .tables import TABLE_TYPE
 
+# AWS's user guide on resource import: the validations it lists and its considerations
+# ("Considerations during an import operation").
+RESOURCE_IMPORT = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resource-import.html"
 IDENTIFIERS = {TABLE_TYPE: "TableName"}  # the resource types this layer can import
 
 _PENDING: ContextVar[list[dict[str, Any]] | None] = ContextVar("vibedigest_moto_imports", default=None)
@@ -51,12 +55,20 @@ def _validate_request(original: Original, response: Any) -> Any:
     resources = template.get("Resources") or {}
     stack: Any = stack_named(backend, response._get_param("StackName"))
     live = stack is not None and stack.status != "REVIEW_IN_PROGRESS"
-    old_outputs = stack.template_dict.get("Outputs") if live else None
-    if (template.get("Outputs") or None) != (old_outputs or None):
-        raise ValidationError(message="As part of the import operation, you cannot modify or add [Outputs]")
+    frozen = _stack_level_changes(response, template, stack if live else None)
+    if frozen:
+        # AWS's message, quoted in public reports (e.g. "you cannot modify or add [RoleArn, Tags]",
+        # https://github.com/the-avid-engineer/InfrastructureCli/commit/48bcc6769191aa72ec099f04cac192b69773f3a1
+        # "fix: can't specify tags when importing"); MiniStack refuses the same
+        # (ministack/services/cloudformation/changesets.py:719-725).
+        listed = ", ".join(frozen)
+        raise ValidationError(message=f"As part of the import operation, you cannot modify or add [{listed}]")
     wanted = {item["LogicalResourceId"] for item in imports}
     others = sorted(set(resources) - wanted - (set(stack.resource_map._parsed_resources) if live else set()))
     if others:
+        # An import adds only the resources it imports: "the template ... describes the entire stack,
+        # including both the original stack resources and the resources you're importing" (RESOURCE_IMPORT);
+        # the wording of this refusal is not AWS's.
         raise ValidationError(message=f"The template of an import can only import resources; also found: {others}")
     for item in imports:
         _check_importable(backend, item, resources.get(item["LogicalResourceId"]))
@@ -67,22 +79,37 @@ def _validate_request(original: Original, response: Any) -> Any:
         _PENDING.reset(token)
 
 
+def _stack_level_changes(response: Any, template: dict[str, Any], stack: Any | None) -> list[str]:
+    """What the import would add or change besides its resources: ``Outputs``, stack ``Tags`` (sorted)."""
+    frozen = []
+    old_outputs = stack.template_dict.get("Outputs") if stack is not None else None
+    if (template.get("Outputs") or None) != (old_outputs or None):
+        frozen.append("Outputs")
+    tags = {t["Key"]: t["Value"] for t in response._get_param("Tags") or []}
+    if tags and tags != (dict(stack.tags or {}) if stack is not None else {}):
+        frozen.append("Tags")
+    return frozen
+
+
 def _check_importable(backend: Any, item: dict[str, Any], resource: dict[str, Any] | None) -> None:
     logical_id, resource_type = item["LogicalResourceId"], item["ResourceType"]
     if resource is None or resource.get("Type") != resource_type:
+        # "The resource to import ... [is] specified in the template" (RESOURCE_IMPORT); wording not AWS's
         raise ValidationError(message=f"Resource {logical_id} of type {resource_type} is not in the template")
     if "DeletionPolicy" not in resource:
+        # "Each resource to import must have a DeletionPolicy attribute" (RESOURCE_IMPORT)
         raise ValidationError(
             message=f"The following resources to import [{logical_id}] must have DeletionPolicy attribute "
             "specified in the template."
         )
     key = IDENTIFIERS.get(resource_type)
-    if key is None:
+    if key is None:  # this endpoint's own limit: only the table type is modelled
         raise ValidationError(message=f"Resource type {resource_type} does not support import on this endpoint")
     identifier = (item.get("ResourceIdentifier") or {}).get(key)
     if identifier not in dynamodb_backends[backend.account_id][backend.region_name].tables:
+        # "The resource to import exists" (RESOURCE_IMPORT's validations)
         raise ValidationError(message=f"Resources [{identifier}] to import do not exist")
-    for other in backend.stacks.values():
+    for other in backend.stacks.values():  # "does not belong to another stack" (RESOURCE_IMPORT's validations)
         if any(
             getattr(r, "physical_resource_id", None) == identifier
             and getattr(r, "cf_resource_type", None) == resource_type
@@ -105,7 +132,11 @@ def _mark_imports(original: Original, backend: Any, **kwargs: Any) -> tuple[str,
 
 
 def _adopt(backend: Any, change_set: Any, operation: Operation) -> None:
-    """Put each existing resource into the stack's resource map, unchanged."""
+    """Put each existing resource into the stack's resource map, unchanged.
+
+    "CloudFormation doesn't check that the template configuration matches the actual
+    configuration of the resource properties" (RESOURCE_IMPORT): the table is taken as it is.
+    """
     resource_map = operation.stack.resource_map
     resource_map._template = change_set.template_dict
     resource_map.input_parameters = change_set.parameters

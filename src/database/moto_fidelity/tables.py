@@ -25,6 +25,8 @@ from moto.dynamodb.models import dynamodb_backends
 from .scope import patch
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
+# The resource's reference: which property updates need "Replacement", which "No interruption"
+TABLE_REFERENCE = "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html"
 # CloudFormation's reference for AWS::DynamoDB::Table: "Update requires: Replacement"
 REPLACING_PROPERTIES = ("TableName", "KeySchema", "LocalSecondaryIndexes")
 _NAME_PATTERN = "[a-zA-Z0-9_.-]+"
@@ -72,7 +74,11 @@ def _create_with_valid_name(
 
 
 def check_table_name(name: str) -> None:
-    """Raise DynamoDB's ValidationException for a table name DynamoDB refuses."""
+    """Raise DynamoDB's ValidationException for a table name DynamoDB refuses.
+
+    TableName: "Length Constraints: Minimum length of 3. Maximum length of 255. Pattern:
+    [a-zA-Z0-9_.-]+" (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html).
+    """
     if not 3 <= len(name) <= 255:
         constraint = "Member must have length between 3 and 255"
     elif not re.fullmatch(_NAME_PATTERN, name):
@@ -95,7 +101,12 @@ def _create_with_sse(
 
 
 def _api_sse(properties: dict[str, Any], resources_map: Any) -> dict[str, Any] | None:
-    """CloudFormation's SSESpecification in DynamoDB's API shape (None: AWS-owned key)."""
+    """CloudFormation's SSESpecification in DynamoDB's API shape (None: AWS-owned key).
+
+    SSEEnabled true is a KMS key (SSEType KMS, the AWS managed key unless KMSMasterKeyId),
+    false the AWS owned key (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/
+    aws-properties-dynamodb-table-ssespecification.html).
+    """
     spec = resolve(properties.get("SSESpecification") or {}, resources_map)
     if not truthy(spec.get("SSEEnabled")):
         return None
@@ -105,6 +116,7 @@ def _api_sse(properties: dict[str, Any], resources_map: Any) -> dict[str, Any] |
 def _create_with_pitr(
     original: Original, logical_id: str, resource_json: dict[str, Any], resources_map: Any, **kw: Any
 ) -> Any:
+    # PointInTimeRecoverySpecification is a property of the table (TABLE_REFERENCE), applied at create
     table = original(logical_id, resource_json, resources_map, **kw)
     spec = (resource_json.get("Properties") or {}).get("PointInTimeRecoverySpecification")
     if table is not None and resource_json.get("Type") == TABLE_TYPE and spec is not None:
@@ -134,13 +146,15 @@ def _update_table(
     current = {"TableName": table.name, "KeySchema": table.schema}
     wanted = {"TableName": properties.get("TableName", table.name), "KeySchema": properties.get("KeySchema")}
     if replacing_properties(current, wanted):
+        # "If you specify a name, you cannot perform updates that require replacement of this resource"
+        # (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name.html)
         if wanted["TableName"] != table.name:
             return _replace(logical_id, resource_json, resources_map, table, **kw)
         raise CustomNamedReplacement(
             "CloudFormation cannot update a stack when a custom-named resource requires replacing. "
             f"Rename {table.name} and update the stack again."
         )
-    _apply_updatable(table, properties, resources_map, resource_json)
+    apply_updatable(table, properties, resources_map, resource_json)
     table.cf_resource_type = TABLE_TYPE
     table.logical_resource_id = logical_id
     return table
@@ -154,8 +168,8 @@ def _replace(logical_id: str, resource_json: dict[str, Any], resources_map: Any,
     return new
 
 
-def _apply_updatable(table: Any, properties: dict[str, Any], resources_map: Any, resource_json: dict[str, Any]) -> None:
-    """Set the properties CloudFormation updates with no interruption."""
+def apply_updatable(table: Any, properties: dict[str, Any], resources_map: Any, resource_json: dict[str, Any]) -> None:
+    """Set the properties CloudFormation updates with no interruption (TABLE_REFERENCE's "No interruption")."""
     table.tags = [{"Key": t["Key"], "Value": str(t["Value"])} for t in properties.get("Tags") or []]
     _apply_pitr(table, properties.get("PointInTimeRecoverySpecification") or {})
     sse = _api_sse(resource_json.get("Properties") or {}, resources_map)
