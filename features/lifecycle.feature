@@ -18,6 +18,25 @@ Feature: Every path of the dev stack's life ends well
     Then the dev stack holds the dev table
     And all 30 digests of dev can still be read
 
+  @disposable @cf1
+  Scenario: Previewing the deploy after a delete asks CloudFormation and changes nothing
+    Given the dev environment is deployed with 3 digests in its table
+    When the operator deletes the dev stack
+    And the operator previews a deploy of dev
+    Then the preview shows the dev table would be imported into the stack
+    And no dev stack exists
+    And the dev table and its 3 digests remain without a stack
+
+  @disposable @cf1 @revert-drift
+  Scenario: Settings changed by hand on a retained table are brought back to the template's by the next deploy
+    Given the dev environment is deployed with 5 digests in its table
+    When the operator deletes the dev stack
+    And someone turns off point-in-time recovery and changes a tag of the retained dev table
+    And the operator deploys dev
+    Then the dev stack holds the dev table
+    And the dev table matches the template in every check
+    And all 5 digests of dev can still be read
+
   @disposable
   Scenario: A table with other keys is not brought under the stack
     Given a dev table keyed by id alone exists without a stack

@@ -161,14 +161,15 @@ def test_status_shows_the_stack_and_every_table_setting(server: str, capsys: pyt
     assert err == ""
     lines = out.splitlines()
     arn = aws(server, "dynamodb").describe_table(TableName="VibeDigest-dev")["Table"]["TableArn"]
-    assert lines[:4] == [
+    assert lines[:5] == [
         "Stack vibedigest-dev: CREATE_COMPLETE",
         f"  outputs                TableName=VibeDigest-dev, TableArn={arn}",
         f"  exports                VibeDigest-dev-TableName=VibeDigest-dev, VibeDigest-dev-TableArn={arn}",
-        lines[3],
+        "  drift                  IN_SYNC",
+        lines[4],
     ]
-    assert re.fullmatch(r"  last \d+ events, newest first:", lines[3])
-    assert re.fullmatch(r"    \d\d:\d\d:\d\d CREATE_COMPLETE +vibedigest-dev \[AWS::CloudFormation::Stack\]", lines[4])
+    assert re.fullmatch(r"  last \d+ events, newest first:", lines[4])
+    assert re.fullmatch(r"    \d\d:\d\d:\d\d CREATE_COMPLETE +vibedigest-dev \[AWS::CloudFormation::Stack\]", lines[5])
     assert any(re.fullmatch(r"    \S+ CREATE_COMPLETE +DigestTable \[AWS::DynamoDB::Table\]", line) for line in lines)
     rows = {line.split()[0]: line.split(None, 1)[1] for line in lines if line.startswith("  ") and not line.startswith("    ")}
     assert rows["item_count"] == "3"
@@ -192,6 +193,51 @@ def test_status_shows_a_retained_table_without_a_stack(server: str, capsys: pyte
     )
     assert lines[1] == "Connection OK. Table description:"
     assert "  table_name             VibeDigest-dev" in lines
+
+
+def test_delete_pitr_off_deploy_reverts_the_drift_and_status_shows_it(
+    server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19: the retained table's PITR turned off by hand; the deploy adopts it, its drift-aware update
+    turns PITR back on, verified 10/10; status shows drift as CloudFormation detects it, before and after."""
+    assert main(["deploy", "--endpoint-url", server]) == 0
+    assert main(["delete", "--endpoint-url", server]) == 0
+    ddb = aws(server, "dynamodb")
+    ddb.update_continuous_backups(TableName="VibeDigest-dev",
+                                  PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    capsys.readouterr()
+    assert main(["deploy", "--endpoint-url", server]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert "creating a UPDATE change set (drift-aware)" in out
+    assert "Modify  DigestTable [AWS::DynamoDB::Table] (replacement: False), reverts drift of " \
+           "PointInTimeRecoverySpecification" in out
+    assert "Deployment verified." in out and "MISMATCH" not in out
+    assert len(re.findall(r"^  .{24} ok: ", out, re.MULTILINE)) == 10  # every check of the verification
+    assert main(["status", "--endpoint-url", server]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert "  drift                  IN_SYNC" in rows
+    assert "  point_in_time_recovery ENABLED" in rows
+    ddb.update_continuous_backups(TableName="VibeDigest-dev",
+                                  PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    assert main(["status", "--endpoint-url", server]) == 0
+    assert ("  drift                  DRIFTED: DigestTable /PointInTimeRecoverySpecification/PointInTimeRecoveryEnabled"
+            " is false, the template says true") in capsys.readouterr().out.splitlines()
+
+
+def test_the_adoption_dry_run_shows_the_real_import_and_leaves_nothing(
+    server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["deploy", "--endpoint-url", server]) == 0
+    assert main(["delete", "--endpoint-url", server]) == 0
+    capsys.readouterr()
+    assert main(["deploy", "--dry-run", "--endpoint-url", server]) == 0
+    out = capsys.readouterr().out
+    assert "creating a change set to preview the import of it into vibedigest-dev" in out
+    assert "Import  DigestTable [AWS::DynamoDB::Table]" in out
+    assert "Dry run: nothing was changed." in out
+    assert stacks(server) == [] and tables(server) == ["VibeDigest-dev"]
+    assert aws(server, "cloudformation").list_stacks(StackStatusFilter=["REVIEW_IN_PROGRESS"])["StackSummaries"] == []
 
 
 def test_a_failed_create_points_at_recover_and_status_shows_why(

@@ -17,7 +17,7 @@ import pytest
 from botocore.client import BaseClient
 
 from src.database.target import Target
-from src.database.errors import DeploymentError
+from src.database.errors import DeploymentError, ServiceError
 from src.database.stack import DeployResult, StackDeployer
 from src.database.template import Template, load_template
 from tests.support.concurrent_deploys import run_together
@@ -158,7 +158,7 @@ def test_delete_then_deploy_adopts_the_retained_table_with_every_item(life: Life
     life.lines.clear()
     result = life.deploy(template)
     assert result.status == "UPDATE_COMPLETE"
-    assert any("importing it into" in line for line in life.lines)
+    assert any("creating a change set to import it into" in line for line in life.lines)
     assert any("IMPORT_COMPLETE" in line for line in life.lines)
     resources = life.cloudformation.describe_stack_resources(StackName=STACK)["StackResources"]
     assert [(r["LogicalResourceId"], r["PhysicalResourceId"]) for r in resources] == [("DigestTable", TABLE)]
@@ -248,3 +248,133 @@ def test_an_interrupted_first_deploy_is_refused_then_recovered(life: Lifecycle, 
     assert "left by an interrupted first deploy" in recovery.message and recovery.deployable
     assert life.deployer().stack_status(STACK) is None
     assert life.deploy(template).status == "CREATE_COMPLETE"
+
+
+# -- issue 19: adoption that AWS accepts, drift brought in line, the first-deploy race -------------
+
+
+def test_an_adopted_table_whose_settings_drifted_ends_matching_the_template(life: Lifecycle, template: Template) -> None:
+    """PITR, SSE, deletion protection and tags changed by hand on the retained table: the import takes the
+    table as it is; the drift-aware update that follows brings each back to the template's value."""
+    life.deploy(template)
+    life.put(5)
+    life.deployer().delete(STACK)
+    ddb = life.dynamodb
+    ddb.update_continuous_backups(TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    ddb.update_table(TableName=TABLE, DeletionProtectionEnabled=True, SSESpecification={"Enabled": False})
+    arn = ddb.describe_table(TableName=TABLE)["Table"]["TableArn"]
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "Project", "Value": "changed"}])
+    life.lines.clear()
+    result = life.deploy(template)
+    assert result.status == "UPDATE_COMPLETE"
+    [update] = [c for c in result.changes if c.action == "Modify"]
+    assert set(update.reverted) == {"PointInTimeRecoverySpecification", "SSESpecification",
+                                    "DeletionProtectionEnabled", "Tags"}
+    table = ddb.describe_table(TableName=TABLE)["Table"]
+    backups = ddb.describe_continuous_backups(TableName=TABLE)["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert table["SSEDescription"]["Status"] == "ENABLED" and table["DeletionProtectionEnabled"] is False
+    assert life.tags()["Project"] == "VibeDigest"
+    assert life.item_ids() == [f"{i:03}" for i in range(5)]
+    assert not any("not reverted" in line for line in life.lines)
+
+
+def test_a_drift_aware_update_is_also_made_without_an_adoption(life: Lifecycle, template: Template) -> None:
+    """A managed table changed by hand: the next deploy (same template) reverts it instead of "No changes"."""
+    life.deploy(template)
+    life.dynamodb.update_continuous_backups(
+        TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    result = life.deploy(template)
+    assert result.executed and [c.reverted for c in result.changes] == [("PointInTimeRecoverySpecification",)]
+    assert life.deploy(template).changes == []  # now in sync: nothing to do
+
+
+def test_a_plain_deployer_leaves_drift_as_it_is(life: Lifecycle, template: Template) -> None:
+    """``revert_drift=False``: plain change sets compare templates only, as AWS's do."""
+    life.deploy(template)
+    life.dynamodb.update_continuous_backups(
+        TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    plain = StackDeployer(life.cloudformation, life.dynamodb, report=life.lines.append, timeout=60, revert_drift=False)
+    result = plain.deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
+    assert not result.executed and "No changes: the stack already matches the template." in life.lines
+
+
+def test_the_adoption_dry_run_creates_and_deletes_the_real_import_change_set(life: Lifecycle, template: Template) -> None:
+    life.deploy(template)
+    life.deployer().delete(STACK)
+    created: list[str] = []
+    life.cloudformation.meta.events.register(
+        "after-call.cloudformation.CreateChangeSet", lambda parsed, **_: created.append(parsed["Id"]))
+    result = life.deploy(template, execute=False)
+    assert [(c.action, c.logical_id) for c in result.changes] == [("Import", "DigestTable")]
+    assert len(created) == 1  # the preview asked CloudFormation
+    assert life.deployer().stack_status(STACK) is None
+    assert life.cloudformation.list_stacks(StackStatusFilter=["REVIEW_IN_PROGRESS"])["StackSummaries"] == []
+
+
+def test_a_refused_import_in_the_dry_run_is_reported_and_leaves_nothing(life: Lifecycle, template: Template) -> None:
+    """The retained table belongs to another stack: CloudFormation refuses the import, and so does the preview."""
+    life.cloudformation.create_stack(StackName="someone-else", TemplateBody=template.body,
+                                     Parameters=[{"ParameterKey": "Environment", "ParameterValue": "dev"}])
+    with pytest.raises(ServiceError, match="already belongs to stack someone-else"):
+        life.deploy(template, execute=False)
+    assert life.deployer().stack_status(STACK) is None
+
+
+def test_a_deploy_that_finds_the_table_of_another_deploy_yields_without_importing(
+    life: Lifecycle, template: Template
+) -> None:
+    """The other deploy creates the stack (and its table) between this one's look at the stack and at the
+    table: this one must not take the adoption path (an IMPORT would fail on [Outputs])."""
+    deployer = life.deployer(lambda line: None)
+    ran: list[bool] = []
+
+    def other_deploy_runs(**_: object) -> None:
+        if not ran:
+            ran.append(True)
+            life.deploy(template)
+
+    deployer._ddb.meta.events.register("before-call.dynamodb.DescribeTable", other_deploy_runs)
+    with pytest.raises(DeploymentError, match=f"Another deployment of {STACK} created the stack first") as caught:
+        deployer.deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
+    assert "Outputs" not in str(caught.value)
+    assert life.deployer().stack_status(STACK) == "CREATE_COMPLETE"
+    assert [c["ExecutionStatus"] for c in life.change_sets()] == ["EXECUTE_COMPLETE"]  # the other deploy's only
+
+
+def test_a_change_set_made_obsolete_by_another_deploy_is_deleted(
+    life: Lifecycle, template: Template, tmp_path: Path
+) -> None:
+    life.deploy(template)
+    deployer = life.deployer(lambda line: None)
+
+    def other_deploy_executes_first(**_: object) -> None:
+        other = life.cloudformation.create_change_set(
+            StackName=STACK, ChangeSetName="other", ChangeSetType="UPDATE", TemplateBody=with_tag(tmp_path, "Owner", "other").body,
+            Parameters=[{"ParameterKey": "Environment", "ParameterValue": "dev"}])
+        life.cloudformation.execute_change_set(StackName=STACK, ChangeSetName=other["Id"])
+
+    deployer._cf.meta.events.register_first("before-call.cloudformation.ExecuteChangeSet", other_deploy_executes_first)
+    with pytest.raises(DeploymentError, match="executed its change set first; this one was not applied"):
+        deployer.deploy(with_tag(tmp_path, "Team", "mine"), stack_name=STACK, environment="dev",
+                        table_name=TABLE, tags=TAGS)
+    assert [c["ExecutionStatus"] for c in life.change_sets()] == ["EXECUTE_COMPLETE"] * 2  # the create's, the other's
+
+
+@pytest.mark.parametrize("run", range(3))
+def test_two_deploys_after_a_delete_one_adopts_and_the_other_yields_clearly(
+    life: Lifecycle, template: Template, run: int
+) -> None:
+    life.deploy(template)
+    life.put(4)
+    life.deployer().delete(STACK)
+
+    def deploy(report: Callable[[str], None]) -> object:
+        return life.deployer(report).deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS).status
+
+    outcomes = run_together([deploy, deploy])
+    assert sorted(o if isinstance(o, str) else type(o).__name__ for o in outcomes) == ["DeploymentError", "UPDATE_COMPLETE"], outcomes
+    refusal = str(next(o for o in outcomes if isinstance(o, DeploymentError)))
+    assert f"Another deployment of {STACK}" in refusal and "[Outputs]" not in refusal
+    assert all(c["ExecutionStatus"] not in ("AVAILABLE", "OBSOLETE") for c in life.change_sets())
+    assert life.item_ids() == ["000", "001", "002", "003"]

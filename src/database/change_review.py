@@ -1,7 +1,8 @@
 """Read a change set before executing it: what it does, whether it replaces the table, who else deploys.
 
 - ``ChangeSummary``/``summarize``: one preview row per resource change, with the
-  properties that force a replacement (the change's ``Replacement``/``Details``).
+  properties that force a replacement (the change's ``Replacement``/``Details``) and,
+  in a drift-aware change set, those whose live value it brings back to the template's.
 - ``replacement_refusal``: why a change that replaces the table must not run. The
   table is named and retained: CloudFormation would create a new, empty table and
   leave the old one, with every digest, outside the stack (a custom-named table
@@ -31,6 +32,7 @@ class ChangeSummary:
     resource_type: str
     replacement: str = ""
     recreated: tuple[str, ...] = ()
+    reverted: tuple[str, ...] = ()  # properties changed outside CloudFormation that the change reverts
 
     @property
     def replaces(self) -> bool:
@@ -42,7 +44,8 @@ class ChangeSummary:
             because = f": {', '.join(self.recreated)} cannot change in place" if self.recreated else ""
             return f"{'Replace':<7} {self.logical_id} [{self.resource_type}]{because}"
         replacement = f" (replacement: {self.replacement})" if self.replacement else ""
-        return f"{self.action:<7} {self.logical_id} [{self.resource_type}]{replacement}"
+        reverted = f", reverts drift of {', '.join(self.reverted)}" if self.reverted else ""
+        return f"{self.action:<7} {self.logical_id} [{self.resource_type}]{replacement}{reverted}"
 
 
 def summarize(change: dict[str, Any]) -> ChangeSummary:
@@ -54,12 +57,18 @@ def summarize(change: dict[str, Any]) -> ChangeSummary:
         for detail in resource.get("Details", [])
         if detail.get("Target", {}).get("RequiresRecreation") in ("Always", "Conditionally")
     )
+    reverted = tuple(dict.fromkeys(  # the drifted properties: their before value is the live one
+        detail.get("Target", {}).get("Name", "?")
+        for detail in resource.get("Details", [])
+        if detail.get("Target", {}).get("BeforeValueFrom") == "ACTUAL_STATE"
+    ))
     return ChangeSummary(
         action=resource.get("Action", "?"),
         logical_id=resource.get("LogicalResourceId", "?"),
         resource_type=resource.get("ResourceType", "?"),
         replacement=resource.get("Replacement", "") if modify else "",
         recreated=recreated if modify else (),
+        reverted=reverted if modify else (),
     )
 
 

@@ -129,10 +129,10 @@ class DeploySteps:
             raise self.created_first(stack_name)
         expected = expected_table(template, environment)
         check_adoptable(table, expected)
-        verb = "importing" if execute else "previewing the import of"
+        verb = "import" if execute else "preview the import of"
         self._report(
             f"Table {table_name} exists without a stack (retained by an earlier delete); "
-            f"its keys match the template: {verb} it into {stack_name}"
+            f"its keys match the template: creating a change set to {verb} it into {stack_name}"
         )
         change_set = self._import_change_set(template, stack_name, environment, expected, status)
         changes = self._review(stack_name, change_set, execute=execute, created_stack=status is None)

@@ -170,7 +170,7 @@ def test_serve_keeps_state_between_commands_and_stops_on_sigint(served: Served, 
     assert_clean_success(run_cli("delete", "--env", "dev", "--endpoint-url", served.url))
     again = run_cli("deploy", "--env", "dev", "--endpoint-url", served.url)
     assert_clean_success(again)
-    assert "importing it into vibedigest-dev" in again.stdout and "Deployment verified." in again.stdout
+    assert "creating a change set to import it into vibedigest-dev" in again.stdout and "Deployment verified." in again.stdout
     cloudformation = boto3.client("cloudformation", endpoint_url=served.url, region_name="us-east-1",
                                   aws_access_key_id="testing", aws_secret_access_key="testing")
     resources = cloudformation.describe_stack_resources(StackName="vibedigest-dev")["StackResources"]
@@ -219,7 +219,7 @@ def test_a_serve_session_from_the_shell_it_prints_to_sigterm(
     status = run("status")
     assert "Stack vibedigest-dev: does not exist (the table below was kept by DeletionPolicy: Retain" in status
     assert re.search(r"^  table_name +VibeDigest-dev$", status, re.MULTILINE)
-    assert "importing it into vibedigest-dev" in run("deploy")
+    assert "creating a change set to import it into vibedigest-dev" in run("deploy")
     status = run("status")
     assert re.search(r"^Stack vibedigest-dev: (UPDATE|IMPORT)_COMPLETE$", status, re.MULTILINE), status
     assert re.search(r"^  point_in_time_recovery +ENABLED$", status, re.MULTILINE)

@@ -36,6 +36,7 @@ __all__ = ["GAPS", "FidelityMotoServer", "active", "install"]
 GAPS: dict[str, str] = {
     "sse": "template SSESpecification reaches DynamoDB (SSEDescription)",
     "pitr": "template PointInTimeRecoverySpecification is applied",
+    "sse-update": "DynamoDB UpdateTable applies SSESpecification",
     "table-name": "a table name DynamoDB rejects fails the create",
     "table-updates": (
         "stack updates apply tags, PITR, SSE, deletion protection, billing; refuse custom-named replacement"

@@ -9,6 +9,8 @@
   deletion protection and billing mode to the table in place, replaces the table
   when its name changes, and fails as CloudFormation does when a custom-named
   table would need replacing (key schema, local secondary indexes).
+- ``sse-update``: DynamoDB's ``UpdateTable`` applies ``SSESpecification`` (moto ignores
+  it), so a table's encryption can be changed outside CloudFormation as on AWS.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from moto.cloudformation import parsing
 from moto.dynamodb.exceptions import MockValidationException
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.responses import DynamoHandler
 
 from .scope import patch
 
@@ -44,6 +47,7 @@ def install() -> None:
     patch(parsing, "parse_and_create_resource", "sse", _create_with_sse)
     patch(parsing, "parse_and_create_resource", "pitr", _create_with_pitr)
     patch(parsing, "parse_and_update_resource", "table-updates", _update_table)
+    patch(DynamoHandler, "update_table", "sse-update", _update_table_sse)
 
 
 def resolve(node: Any, resources_map: Any) -> Any:
@@ -129,6 +133,21 @@ def _apply_pitr(table: Any, spec: dict[str, Any]) -> None:
     if "RecoveryPeriodInDays" in spec:
         request["RecoveryPeriodInDays"] = int(spec["RecoveryPeriodInDays"])
     dynamodb_backends[table.account_id][table.region_name].update_continuous_backups(table.name, request)
+
+
+def _update_table_sse(original: Original, handler: Any) -> Any:
+    # UpdateTable's SSESpecification: "The new server-side encryption settings for the specified table"
+    # (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html); Enabled false
+    # is the AWS owned key (no SSEDescription)
+    spec = handler.body.get("SSESpecification")
+    if spec is not None:
+        table = handler.dynamodb_backend.get_table(handler.body["TableName"])
+        if spec.get("Enabled"):
+            key = spec.get("KMSMasterKeyId") or table._get_default_encryption_key(table.account_id, table.region_name)
+            table.sse_specification = {"Enabled": True, "SSEType": spec.get("SSEType", "KMS"), "KMSMasterKeyId": key}
+        else:
+            table.sse_specification = None
+    return original(handler)
 
 
 def replacing_properties(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

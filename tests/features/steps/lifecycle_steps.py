@@ -18,7 +18,8 @@ from behave import given, then, when
 from src.database.errors import DeploymentError
 from src.database.stack import StackDeployer
 from src.database.template import Template
-from tests.support.acceptance import project_template, service_client
+from src.database.verify import all_passed
+from tests.support.acceptance import project_template, service_client, verify_environment
 from tests.support.concurrent_deploys import Report, run_together
 from tests.support.template_variants import failing_update, rejected_name, swapped_keys
 
@@ -148,6 +149,21 @@ def when_preview_swapped(context: Any) -> None:
     _deploy(context, swapped_keys(_variants(context)), execute=False)
 
 
+@when("the operator previews a deploy of dev")
+def when_preview(context: Any) -> None:
+    context.lifecycle_lines = []
+    _deploy(context, execute=False)
+
+
+@when("someone turns off point-in-time recovery and changes a tag of the retained dev table")
+def when_drift(context: Any) -> None:
+    dynamodb = _ddb(context)
+    dynamodb.update_continuous_backups(
+        TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    arn = dynamodb.describe_table(TableName=TABLE)["Table"]["TableArn"]
+    dynamodb.tag_resource(ResourceArn=arn, Tags=[{"Key": "Project", "Value": "changed-by-hand"}])
+
+
 @when("the operator deploys dev with the partition and sort keys swapped")
 def when_deploy_swapped(context: Any) -> None:
     _deploy(context, swapped_keys(_variants(context)))
@@ -187,6 +203,21 @@ def then_stack_holds_table(context: Any) -> None:
 @then("all {count:d} digests of dev can still be read")
 def then_all_digests(context: Any, count: int) -> None:
     assert _item_ids(context) == [f"{i:03}" for i in range(count)]
+
+
+@then("the preview shows the dev table would be imported into the stack")
+def then_preview_imports(context: Any) -> None:
+    assert not isinstance(context.outcome, DeploymentError), context.outcome
+    assert [(c.action, c.logical_id) for c in context.outcome.changes] == [("Import", "DigestTable")]
+    assert any(line.startswith("Change set ") for line in context.lifecycle_lines), context.lifecycle_lines
+
+
+@then("the dev table matches the template in every check")
+def then_matches_template(context: Any) -> None:
+    assert not isinstance(context.outcome, DeploymentError), context.outcome
+    checks = verify_environment(context.target, ENV, context.outcome, emulator=context.backend.emulator)
+    assert all_passed(list(checks.values())), [str(c) for c in checks.values()]
+    assert _tags(context)["Project"] == "VibeDigest"
 
 
 @then("the deploy is refused, naming the partition key the template expects")
