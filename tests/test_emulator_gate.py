@@ -31,6 +31,7 @@ from tests.support.backends import (
     Gap,
     gap_reason,
     open_backend,
+    step_texts,
 )
 from tests.support.emulators import Emulator
 from tests.support.endpoints import ROOT, _default_sigint, child_environment, unmeasured
@@ -207,3 +208,27 @@ def test_ctrl_c_during_the_gate_stops_the_emulator(tmp_path: Path) -> None:
             gate.wait()
     assert gate.returncode != 0
     assert not answers(port), "the emulator outlived the interrupted gate"
+
+
+def readme_counts() -> dict[str, tuple[int, int]]:
+    """The README's backend table: first cell's first word -> (passed or run, skipped)."""
+    rows = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and re.match(r"\d+", cells[1]) and re.match(r"\d+", cells[2]):
+            rows[cells[0].split()[0].strip("`")] = (int(cells[1].split()[0]), int(cells[2].split(":")[0]))
+    return rows
+
+
+def test_the_readme_says_how_many_scenarios_each_backend_passes_and_skips() -> None:
+    with ExitStack() as resources:
+        aws = open_backend({"target": "aws", "env": "staging"}, resources)
+    scenarios = [s for path in sorted((ROOT / "features").glob("*.feature")) for s in parse_file(str(path)).walk_scenarios()]
+    on_aws = sum(aws.skip_reason(set(s.effective_tags), step_texts(s), s.name) is not None for s in scenarios)
+    declared = {name: len({scenario for gap in gaps for scenario in gap.scenarios}) for name, gaps in GAPS.items()}
+    total = len(scenarios)
+    assert readme_counts() == {
+        "embedded": (total, 0), "serve": (total, 0), "LocalStack": (total, 0), "AWS": (total - on_aws, on_aws),
+        "MiniStack": (total - declared["ministack"], declared["ministack"]),
+        "plain": (total - declared["moto_server"], declared["moto_server"]),
+    }

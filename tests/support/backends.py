@@ -56,6 +56,9 @@ DEPLOYS_AND_VERIFIES = "The deploy tool deploys, verifies and tests the connecti
 PROTECTS_THE_DATA = "The template protects the data and exports the table for other stacks"
 FAILED_FIRST_DEPLOY = "A failed first deploy is reported, recovered and deployed again"
 FAILED_UPDATE = "A failed update leaves the table and its digests as they were"
+DRIFT_REVERTED = "Settings changed by hand on a retained table are brought back to the template's by the next deploy"
+ADOPTION = "Deleting the stack keeps the digests, and deploying again brings the table back under a stack"
+ADOPTION_PREVIEW = "Previewing the deploy after a delete asks CloudFormation and changes nothing"
 
 EMULATORS = {"ministack": "MiniStack 1.5.33", "moto_server": "plain moto_server (moto 5.2.5)"}
 GAPS: dict[str, tuple[Gap, ...]] = {
@@ -68,16 +71,20 @@ GAPS: dict[str, tuple[Gap, ...]] = {
             "with a name DynamoDB rejects succeeds (its CreateTable validates them: ministack/services/dynamodb.py:1435)",
             f"{MINISTACK_PROVISIONER}:2121",
             (FAILED_FIRST_DEPLOY, FAILED_UPDATE)),
+        Gap("its CreateChangeSet does not read DeploymentMode (no drift-aware change sets) and its table update "
+            "compares the old template with the new, not with the live table: settings changed by hand stay",
+            f"ministack/services/cloudformation/changesets.py:530 (_create_change_set); {MINISTACK_PROVISIONER}:2230",
+            (DRIFT_REVERTED,)),
     ),
     "moto_server": (
         Gap("its CloudFormation table ignores PointInTimeRecoverySpecification, reads SSESpecification's "
             "API key Enabled instead of the template's SSEEnabled, and a change set does not rebuild the outputs",
             f"{MOTO_TABLE}:406 (create_from_cloudformation_json), :502; {MOTO_CLOUDFORMATION}:1144 (execute_change_set)",
             (DEPLOYS_AND_VERIFIES, PROTECTS_THE_DATA), ("point-in-time recovery", "encryption", "outputs")),
-        Gap("IMPORT change sets are executed as creates (ResourcesToImport is not read): the retained table "
-            "'already exists'",
-            f"{MOTO_CLOUDFORMATION}:1051 (create_change_set), :1159",
-            ("Deleting the stack keeps the digests, and deploying again brings the table back under a stack",)),
+        Gap("IMPORT change sets list the table as Add and are executed as creates (ResourcesToImport is not "
+            "read): the retained table 'already exists'",
+            f"{MOTO_CLOUDFORMATION}:1051 (create_change_set), :731, :1159",
+            (ADOPTION, ADOPTION_PREVIEW, DRIFT_REVERTED)),
         Gap("a change set never fails or rolls back (\"TODO: handle execution errors and implement rollback\"), "
             "and table names are not validated",
             f"{MOTO_CLOUDFORMATION}:1159",
