@@ -18,6 +18,8 @@ mostly one busy process, so on two cores the pair takes little more than the lon
 ``-D target=localstack``, as a user's LocalStack is) and stops it, whatever ended the
 run; reports default to ``reports/NAME``, the emulator's output to ``emulator.log`` there.
 ``--pytest`` first runs the opt-in LocalStack pytest tests (marker ``localstack``) against it.
+After the run, the skipped scenarios are run once more with nothing skipped
+(``tests.support.gap_check``): one that does not fail there fails the gate (its gap is gone).
 The exit code is behave's (with ``--and-serve``, the first non-zero of the two; with
 ``--pytest``, pytest's if it failed): non-zero when a scenario failed.
 """
@@ -38,6 +40,7 @@ from behave.__main__ import main as behave_main
 from tests.support.collector import freeze_objects_at_exit
 from tests.support.emulators import KINDS, Emulator
 from tests.support.endpoints import ROOT, Served, child_environment
+from tests.support.gap_check import declared_scenarios, unmet_gaps
 
 REPORTS = ROOT / "reports"
 CHILD_TIMEOUT = 600.0  # a bound on a hanging --serve run, not a performance assertion
@@ -107,7 +110,13 @@ def _emulator_run(name: str, directory: Path, extra: Sequence[str], *, with_pyte
             print(f"Acceptance gate against {name} at {emulator.url} (its declared gaps skipped).", flush=True)
             tested = _localstack_tests(name, emulator.host) if with_pytest else 0
             code = int(behave_main(behave_arguments(directory, [*extra, *where, "-D", f"emulator={name}"])))
-            return tested or code
+            unmet = unmet_gaps(name, where, directory / "declared-gaps")
+            for line in unmet:
+                print(f"error: {line}", flush=True)
+            if not unmet:
+                print(f"Declared gaps checked: the {len(declared_scenarios(name))} scenarios they always make fail "
+                      "still fail there when run.", flush=True)
+            return tested or code or int(bool(unmet))
     finally:
         signal.signal(signal.SIGTERM, previous)
 
