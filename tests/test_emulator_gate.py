@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from xml.etree import ElementTree
@@ -187,7 +188,9 @@ def test_an_emulator_that_cannot_start_is_one_error(tmp_path: Path, monkeypatch:
 
 
 @pytest.mark.long
-def test_ctrl_c_during_the_gate_stops_the_emulator(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "term", "kill"])
+def test_an_interrupted_or_killed_gate_leaves_no_emulator_behind(tmp_path: Path, signum: int) -> None:
+    """Ctrl-C and SIGTERM unwind the gate, which stops it; after a SIGKILL the kernel does (PR_SET_PDEATHSIG)."""
     gate = subprocess.Popen(
         [sys.executable, "-m", "tests.support.run_gate", "--emulator", "moto_server", "--reports", str(tmp_path),
          "--format", "progress"],
@@ -201,13 +204,16 @@ def test_ctrl_c_during_the_gate_stops_the_emulator(tmp_path: Path) -> None:
         assert match, first
         port = int(match.group(1))
         assert answers(port)
-        gate.send_signal(signal.SIGINT)
+        gate.send_signal(signum)
         gate.wait(timeout=30)
     finally:
         if gate.poll() is None:
             gate.kill()
             gate.wait()
     assert gate.returncode != 0
+    deadline = time.monotonic() + 10  # the kernel's signal and the emulator's own exit take a moment
+    while answers(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not answers(port), "the emulator outlived the interrupted gate"
 
 
