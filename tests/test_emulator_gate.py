@@ -26,6 +26,7 @@ from behave.parser import parse_file
 
 from src.database.template import expected_table, load_template
 from tests.support.backends import (
+    DRIFT_REVERTED,
     EMULATORS,
     GAPS,
     BackendError,
@@ -256,3 +257,13 @@ def test_a_declared_gap_that_is_no_gap_is_named(tmp_path: Path, monkeypatch: pyt
 def test_a_racy_gap_is_not_run_again() -> None:
     racy = {scenario for gap in GAPS["moto_server"] if gap.racy for scenario in gap.scenarios}
     assert racy and not racy & set(declared_scenarios("moto_server"))
+
+
+def test_a_scenario_two_gaps_make_fail_names_both() -> None:
+    with ExitStack() as resources:
+        ministack = open_backend({"target": "localstack", "endpoint_url": "http://127.0.0.1:9", "emulator": "ministack"},
+                                 resources)
+    both = [gap for gap in GAPS["ministack"] if DRIFT_REVERTED in gap.scenarios]
+    assert len(both) == 2
+    reason = ministack.skip_reason(set(), [], DRIFT_REVERTED)
+    assert reason == gap_reason("ministack", *both) and all(gap.source in (reason or "") for gap in both)

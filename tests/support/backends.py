@@ -67,13 +67,13 @@ GAPS: dict[str, tuple[Gap, ...]] = {
         Gap("its CloudFormation table provisioner ignores PointInTimeRecoverySpecification and SSESpecification "
             "(point-in-time recovery stays DISABLED, no SSEDescription)",
             f"{MINISTACK_PROVISIONER}:2120 (_ddb_create), :2169",
-            (DEPLOYS_AND_VERIFIES, PROTECTS_THE_DATA), ("point-in-time recovery", "encryption")),
+            (DEPLOYS_AND_VERIFIES, PROTECTS_THE_DATA, DRIFT_REVERTED), ("point-in-time recovery", "encryption")),
         Gap("its CloudFormation table provisioner does not validate table names, so a create or update "
             "with a name DynamoDB rejects succeeds (its CreateTable validates them: ministack/services/dynamodb.py:1435)",
             f"{MINISTACK_PROVISIONER}:2121",
             (FAILED_FIRST_DEPLOY, FAILED_UPDATE)),
         Gap("its CreateChangeSet does not read DeploymentMode (no drift-aware change sets) and its table update "
-            "compares the old template with the new, not with the live table: settings changed by hand stay",
+            "compares the old template with the new, not with the live table: a tag changed by hand can stay",
             f"ministack/services/cloudformation/changesets.py:530 (_create_change_set); {MINISTACK_PROVISIONER}:2230",
             (DRIFT_REVERTED,)),
     ),
@@ -113,9 +113,9 @@ def gaps_of(emulator: str | None) -> tuple[Gap, ...]:
     return GAPS[emulator]
 
 
-def gap_reason(emulator: str, gap: Gap) -> str:
-    """The skip reason a scenario shows for ``gap``: the emulator, what it does, where its source shows it."""
-    return f"not supported by {EMULATORS[emulator]}: {gap.what} ({gap.source})"
+def gap_reason(emulator: str, *gaps: Gap) -> str:
+    """The skip reason a scenario shows for ``gaps``: the emulator, what each does, where its source shows it."""
+    return f"not supported by {EMULATORS[emulator]}: " + "; and ".join(f"{gap.what} ({gap.source})" for gap in gaps)
 
 
 class BackendError(Exception):
@@ -138,9 +138,8 @@ class Backend:
 
     def skip_reason(self, tags: set[str], step_texts: list[str], name: str = "") -> str | None:
         """Why a scenario ``name`` with ``tags`` and ``step_texts`` does not run here, or None when it does."""
-        for gap in gaps_of(self.known_emulator):
-            if name in gap.scenarios:
-                return gap_reason(self.known_emulator, gap)
+        if found := [gap for gap in gaps_of(self.known_emulator) if name in gap.scenarios]:
+            return gap_reason(self.known_emulator, *found)
         if DISPOSABLE_TAG in tags and not self.disposable:
             return f"@{DISPOSABLE_TAG}: it creates or deletes stacks and tables, and {self.name} is not a disposable account"
         if EMULATOR_TAG in tags and self.emulator is None:
