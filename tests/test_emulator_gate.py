@@ -40,7 +40,8 @@ from tests.support.endpoints import ROOT, _default_sigint, child_environment, un
 from tests.support.gap_check import declared_scenarios, unmet_gaps
 from tests.support.junit_skips import annotate_skips
 
-SOURCE_LINE = re.compile(r"(?:(?P<file>[\w/]+\.py))?:(?P<line>\d+)")
+SOURCE_LINE = re.compile(r"(?:(?P<file>[\w/]+\.py))?:(?P<line>\d+)(?: \((?P<function>[\w.]+)\))?")
+DEF_LINE = re.compile(r"\s*(?:async )?def (\w+)")
 VERIFY_CHECKS = {"table name", "status", "key schema", "attribute types", "billing mode", "tags",
                  "deletion protection", "point-in-time recovery", "encryption", "outputs"}
 
@@ -62,13 +63,21 @@ def site_packages(emulator: str) -> Path | None:
     return found[0] if found else None
 
 
-def source_lines(gap: Gap) -> list[tuple[str, int]]:
-    """The (file, line) pairs of ``gap.source``; ``:N`` alone is another line of the file before it."""
-    pairs, current = [], ""
+def source_lines(gap: Gap) -> list[tuple[str, int, str | None]]:
+    """The (file, line, function) of each place in ``gap.source``; ``:N`` alone is in the file named before it."""
+    places, current = [], ""
     for match in SOURCE_LINE.finditer(gap.source):
         current = match.group("file") or current
-        pairs.append((current, int(match.group("line"))))
-    return pairs
+        places.append((current, int(match.group("line")), match.group("function")))
+    return places
+
+
+def enclosing_function(lines: list[str], line: int) -> str | None:
+    """The name of the nearest ``def`` at or above 1-based ``line``."""
+    for text in reversed(lines[:line]):
+        if found := DEF_LINE.match(text):
+            return found.group(1)
+    return None
 
 
 ALL_GAPS = [pytest.param(name, gap, id=f"{name}-{i}") for name, gaps in GAPS.items() for i, gap in enumerate(gaps)]
@@ -87,12 +96,15 @@ def test_a_declared_gap_points_at_an_existing_line_of_the_emulators_source(emula
     root = site_packages(emulator)
     if root is None:
         pytest.skip(f"{emulator}'s source is not installed here (MINISTACK names MiniStack's executable)")
-    pairs = source_lines(gap)
-    assert pairs, gap.source
-    for file, line in pairs:
+    places = source_lines(gap)
+    assert places, gap.source
+    for file, line, function in places:
         path = root / file
         assert path.is_file(), path
-        assert len(path.read_text().splitlines()) >= line, f"{path} has no line {line}"
+        lines = path.read_text().splitlines()
+        assert len(lines) >= line, f"{path} has no line {line}"
+        if function:  # "file:N (name)": line N is in function name (a method as Class.name)
+            assert enclosing_function(lines, line) == function.split(".")[-1], f"{path}:{line} is not in {function}"
 
 
 def test_the_declared_checks_are_the_ones_the_emulators_deploy_reports_as_mismatch() -> None:

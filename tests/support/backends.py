@@ -66,29 +66,30 @@ GAPS: dict[str, tuple[Gap, ...]] = {
     "ministack": (
         Gap("its CloudFormation table provisioner ignores PointInTimeRecoverySpecification and SSESpecification "
             "(point-in-time recovery stays DISABLED, no SSEDescription)",
-            f"{MINISTACK_PROVISIONER}:2120 (_ddb_create), :2169",
+            f"{MINISTACK_PROVISIONER}:2120 (_ddb_create), :2169 (_ddb_create)",
             (DEPLOYS_AND_VERIFIES, PROTECTS_THE_DATA, DRIFT_REVERTED), ("point-in-time recovery", "encryption")),
         Gap("its CloudFormation table provisioner does not validate table names, so a create or update "
             "with a name DynamoDB rejects succeeds (its CreateTable validates them: ministack/services/dynamodb.py:1435)",
-            f"{MINISTACK_PROVISIONER}:2121",
+            f"{MINISTACK_PROVISIONER}:2121 (_ddb_create)",
             (FAILED_FIRST_DEPLOY, FAILED_UPDATE)),
         Gap("its CreateChangeSet does not read DeploymentMode (no drift-aware change sets) and its table update "
             "compares the old template with the new, not with the live table: a tag changed by hand can stay",
-            f"ministack/services/cloudformation/changesets.py:530 (_create_change_set); {MINISTACK_PROVISIONER}:2230",
+            f"ministack/services/cloudformation/changesets.py:530 (_create_change_set); {MINISTACK_PROVISIONER}:2230 (_ddb_update)",
             (DRIFT_REVERTED,)),
     ),
     "moto_server": (
         Gap("its CloudFormation table ignores PointInTimeRecoverySpecification, reads SSESpecification's "
             "API key Enabled instead of the template's SSEEnabled, and a change set does not rebuild the outputs",
-            f"{MOTO_TABLE}:406 (create_from_cloudformation_json), :502; {MOTO_CLOUDFORMATION}:1144 (execute_change_set)",
+            f"{MOTO_TABLE}:406 (create_from_cloudformation_json), :502 (Table.describe); "
+            f"{MOTO_CLOUDFORMATION}:1144 (execute_change_set)",
             (DEPLOYS_AND_VERIFIES, PROTECTS_THE_DATA), ("point-in-time recovery", "encryption", "outputs")),
         Gap("IMPORT change sets list the table as Add and are executed as creates (ResourcesToImport is not "
             "read): the retained table 'already exists'",
-            f"{MOTO_CLOUDFORMATION}:1051 (create_change_set), :731, :1159",
+            f"{MOTO_CLOUDFORMATION}:1051 (create_change_set), :731 (ChangeSet.diff), :1159 (execute_change_set)",
             (ADOPTION, ADOPTION_PREVIEW, DRIFT_REVERTED)),
         Gap("a change set never fails or rolls back (\"TODO: handle execution errors and implement rollback\"), "
             "and table names are not validated",
-            f"{MOTO_CLOUDFORMATION}:1159",
+            f"{MOTO_CLOUDFORMATION}:1159 (execute_change_set)",
             (FAILED_FIRST_DEPLOY, FAILED_UPDATE)),
         Gap("change sets carry no Replacement detail, so a replacement cannot be previewed or refused",
             f"{MOTO_CLOUDFORMATION}:731 (ChangeSet.diff)",
