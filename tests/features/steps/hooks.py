@@ -4,7 +4,8 @@
 ``context.target`` a ``Target`` pointing at it. On the embedded endpoint (the default)
 the account is emptied before each scenario; on any other backend nothing is reset, so
 every Given step brings the world to the state it names. Scenarios a backend cannot run
-(``@disposable`` on aws, ...) are skipped with the reason, and listed at the end.
+(``@disposable`` on aws, an emulator's declared gaps, ...) are skipped with the reason,
+listed at the end and written into the JUnit XML's ``<skipped message="...">``.
 """
 
 from __future__ import annotations
