@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import inspect
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -453,6 +454,34 @@ def test_gap_import_refuses_stack_tags_with_aws_message(endpoint: Endpoint) -> N
         endpoint.change_set("IMPORT", BODY, ResourcesToImport=IMPORT, Tags=tags)
     assert endpoint.cf.list_stacks(StackStatusFilter=["REVIEW_IN_PROGRESS"])["StackSummaries"] == []
     assert endpoint.change_set("IMPORT", without_outputs(), ResourcesToImport=IMPORT)["Status"] == "CREATE_COMPLETE"
+
+
+HANDLE = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "handle"}}
+
+
+@pytest.mark.parametrize(("resources", "message"), [
+    ({"Handle": HANDLE, "Extra": HANDLE}, r"Resources \[Extra\] is missing from ResourceToImport list"),
+    ({}, r"You have modified resources \[Handle\] in your template that are not being imported"),
+    ({"Handle": {**HANDLE, "Metadata": {"changed": "yes"}}}, r"You have modified resources \[Handle\]"),
+])
+def test_gap_import_into_a_live_stack_changes_none_of_its_resources(
+    endpoint: Endpoint, resources: dict[str, Any], message: str
+) -> None:
+    endpoint.run("CREATE")
+    endpoint.cf.delete_stack(StackName=STACK)  # the table is retained
+    table = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": {
+        "TableName": TABLE, "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "digest_date", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "digest_date", "KeyType": "HASH"}]}}
+    endpoint.cf.create_stack(StackName=STACK, TemplateBody=json.dumps({"Resources": {"Handle": HANDLE}}))
+    body = json.dumps({"Resources": {**resources, "DigestTable": table}})
+    with pytest.raises(ClientError, match=message):
+        endpoint.cf.create_change_set(StackName=STACK, ChangeSetName="imp", ChangeSetType="IMPORT", TemplateBody=body,
+                                      ResourcesToImport=IMPORT)
+    with pytest.raises(ClientError, match=r"The logical resource ids \[DigestTable\] provided in ResourceToImport"):
+        endpoint.cf.create_change_set(StackName=STACK, ChangeSetName="imp", ChangeSetType="IMPORT",
+                                      TemplateBody=json.dumps({"Resources": {"Handle": HANDLE}}),
+                                      ResourcesToImport=IMPORT)
 
 
 def adopted_with_pitr_off(endpoint: Endpoint) -> None:
