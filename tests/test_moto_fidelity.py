@@ -528,6 +528,15 @@ def test_gap_drift_aware_reverts_tags_and_deletion_protection_alongside_a_templa
     assert endpoint.stack()["Outputs"]
 
 
+def test_gap_sse_update_dynamodb_update_table_changes_the_encryption(endpoint: Endpoint) -> None:
+    endpoint.run("CREATE")
+    endpoint.ddb.update_table(TableName=TABLE, SSESpecification={"Enabled": False})
+    assert "SSEDescription" not in endpoint.ddb.describe_table(TableName=TABLE)["Table"]
+    endpoint.ddb.update_table(TableName=TABLE, SSESpecification={"Enabled": True, "SSEType": "KMS"})
+    description = endpoint.ddb.describe_table(TableName=TABLE)["Table"]["SSEDescription"]
+    assert (description["Status"], description["SSEType"]) == ("ENABLED", "KMS")
+
+
 def test_gap_drift_aware_refuses_other_modes_and_new_stacks(endpoint: Endpoint) -> None:
     with pytest.raises(ClientError, match="applies to UPDATE change sets"):
         endpoint.change_set("CREATE", DeploymentMode="REVERT_DRIFT")
