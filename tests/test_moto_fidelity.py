@@ -24,7 +24,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from moto import backends, mock_aws
 from moto.cloudformation import parsing
-from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event, Stack
+from moto.cloudformation.models import Change, ChangeSet, CloudFormationBackend, Event, Stack
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core import parse
 from moto.core.base_backend import BackendDict
@@ -33,6 +33,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.kms import models as kms_models
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from src.database.target import Target
@@ -631,6 +632,10 @@ PINS: list[tuple[str, Any, str, tuple[str, ...] | None]] = [
     ("item-size", LimitedSizeDict, "__setitem__", ("self", "key", "value")),
     ("request-parse", parse.JSONParser, "_parse_body_as_json", ("self", "body_contents")),
     ("scope", ThreadedMotoServer, "_server_entry", ("self",)),
+    ("drift-aware", Change, "__init__", ("self", "action", "logical_resource_id", "resource_type")),
+    ("drift-aware", CloudFormationResponse, "create_change_set", ("self",)),
+    ("drift-detection", CloudFormationResponse, "_get_param", ("self", "param_name", "if_none")),
+    ("sse-update", DynamoHandler, "update_table", ("self",)),
 ]
 
 
