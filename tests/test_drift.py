@@ -59,6 +59,14 @@ def test_a_stack_whose_drift_cannot_be_detected_now_is_shown_as_such_not_an_erro
     assert str(drift) == "not detected (Drift detection is not supported now)"
 
 
+def test_a_missing_permission_is_not_detected_not_unsupported(cloudformation: BaseClient) -> None:
+    with Stubber(cloudformation) as stub:
+        stub.add_client_error("detect_stack_drift", "AccessDenied", "not authorized to perform DetectStackDrift",
+                              http_status_code=403, expected_params={"StackName": STACK})
+        drift = stack_drift(cloudformation, STACK)
+    assert drift.status == NOT_DETECTED and "DetectStackDrift" in drift.reason
+
+
 def test_a_detection_cut_short_by_the_deadline_is_unknown() -> None:
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
     client = Deadline(0.0).bind(session.client("cloudformation", endpoint_url="http://127.0.0.1:9"))

@@ -29,7 +29,7 @@ from typing import Any
 from botocore.client import BaseClient
 
 from .aws_call import call_aws
-from .errors import DatabaseError, DeadlineExceededError, ServiceError
+from .errors import AccessDeniedError, DatabaseError, DeadlineExceededError, ServiceError
 
 REVERT_DRIFT = "REVERT_DRIFT"
 REFUSED = ("This endpoint refused a drift-aware change set ({reason}); a plain one is used instead: "
@@ -96,7 +96,8 @@ def stack_drift(
     except DeadlineExceededError:
         return StackDrift("UNKNOWN", reason="the command's time limit passed before the detection finished")
     except DatabaseError as error:  # the endpoint has no drift detection, or not for this stack now
-        refused = error.code == "ValidationError"  # CloudFormation's answer: it knows the action
+        # CloudFormation's own refusals (it knows the action): a stack status it does not check, a missing permission
+        refused = error.code == "ValidationError" or isinstance(error, AccessDeniedError)
         return StackDrift(NOT_DETECTED if refused else UNSUPPORTED, reason=_one_line(error.aws_message or str(error)))
     return StackDrift(answer.get("StackDriftStatus", "UNKNOWN"), [d for drift in drifts for d in _described(drift)])
 
