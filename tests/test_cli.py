@@ -240,6 +240,18 @@ def test_the_adoption_dry_run_shows_the_real_import_and_leaves_nothing(
     assert aws(server, "cloudformation").list_stacks(StackStatusFilter=["REVIEW_IN_PROGRESS"])["StackSummaries"] == []
 
 
+def test_an_import_cloudformation_refuses_fails_the_dry_run_too(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The retained table already belongs to another stack: the preview's IMPORT is refused, so is the dry run."""
+    aws(server, "cloudformation").create_stack(
+        StackName="someone-else", TemplateBody=DEFAULT_TEMPLATE.read_text(encoding="utf-8"),
+        Parameters=[{"ParameterKey": "Environment", "ParameterValue": "dev"}])
+    code = main(["deploy", "--dry-run", "--endpoint-url", server])
+    out, err = capsys.readouterr()
+    assert code != 0
+    assert "already belongs to stack someone-else" in error_line(err)
+    assert "vibedigest-dev" not in stacks(server)
+
+
 def test_a_failed_create_points_at_recover_and_status_shows_why(
     server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

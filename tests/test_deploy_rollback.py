@@ -176,7 +176,7 @@ def change_set(stubber: Stubber, statuses: list[str], *, change_set_type: str, a
             "TemplateBody": ANY,
             "Parameters": [{"ParameterKey": "Environment", "ParameterValue": "dev"}],
             "Description": ANY,
-            **({} if change_set_type == "IMPORT" else {"Tags": ANY}),
+            **({"ResourcesToImport": ANY} if change_set_type == "IMPORT" else {"Tags": ANY}),
             **({"DeploymentMode": "REVERT_DRIFT"} if change_set_type == "UPDATE" else {}),
         },
     )
@@ -395,4 +395,28 @@ def test_one_deadline_covers_every_wait_of_the_deploy(scripted: Scripted, templa
     with pytest.raises(DeploymentError, match=f"Gave up after 15 s: stack {STACK} is still CREATE_IN_PROGRESS"):
         scripted.deploy(template, timeout=15)
     assert scripted.clock.now == 20.0  # one sleep for the change set, one for the stack
+    scripted.done()
+
+
+def test_an_import_change_set_that_fails_later_leaves_no_empty_stack(scripted: Scripted, template: Template) -> None:
+    """AWS can accept CreateChangeSet, then fail the import change set: the REVIEW_IN_PROGRESS stack it
+    made is deleted (no other deploy holds a change set of it), and the reason is the error."""
+    reason = "Resource of type 'AWS::DynamoDB::Table' with identifier 'VibeDigest-dev' was not found."
+    describe_missing(scripted.cf)
+    no_change_sets(scripted.cf)
+    scripted.ddb.add_response("describe_table", {"Table": {
+        "TableName": TABLE, "TableStatus": "ACTIVE",
+        "KeySchema": [{"AttributeName": "digest_date", "KeyType": "HASH"},
+                      {"AttributeName": "item_id", "KeyType": "RANGE"}],
+        "AttributeDefinitions": [{"AttributeName": "digest_date", "AttributeType": "S"},
+                                 {"AttributeName": "item_id", "AttributeType": "S"}]}}, {"TableName": TABLE})
+    describe_missing(scripted.cf)
+    change_set(scripted.cf, ["FAILED"], change_set_type="IMPORT", reason=reason)
+    describe(scripted.cf, "REVIEW_IN_PROGRESS")
+    scripted.cf.add_response("list_change_sets", {"Summaries": [
+        {"StackName": STACK, "ChangeSetId": CHANGE_SET_ID, "Status": "FAILED", "ExecutionStatus": "UNAVAILABLE"}]},
+        {"StackName": STACK})
+    scripted.cf.add_response("delete_stack", {}, {"StackName": STACK})
+    with pytest.raises(DeploymentError, match=f"The change set for {STACK} failed: {reason}"):
+        scripted.deploy(template)
     scripted.done()

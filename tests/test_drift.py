@@ -16,7 +16,8 @@ from moto.server import ThreadedMotoServer
 
 from src.database.settings import ClientSettings
 from src.database.target import Target
-from src.database.drift import IGNORED, UNSUPPORTED, StackDrift, stack_drift
+from src.database.deadline import Deadline
+from src.database.drift import IGNORED, NOT_DETECTED, UNSUPPORTED, StackDrift, stack_drift
 from src.database.stack import StackDeployer
 from src.database.template import Template, load_template
 from tests.support.template_variants import with_tag
@@ -49,13 +50,28 @@ class Clock:
         self.now += seconds
 
 
-def test_an_endpoint_without_drift_detection_is_unsupported_not_an_error(cloudformation: BaseClient) -> None:
+def test_a_stack_whose_drift_cannot_be_detected_now_is_shown_as_such_not_an_error(cloudformation: BaseClient) -> None:
     with Stubber(cloudformation) as stub:
-        stub.add_client_error("detect_stack_drift", "ValidationError", "Drift detection is not available here",
+        stub.add_client_error("detect_stack_drift", "ValidationError", "Drift detection is not supported now",
                               expected_params={"StackName": STACK})
         drift = stack_drift(cloudformation, STACK)
-    assert drift == StackDrift(UNSUPPORTED, reason="Drift detection is not available here")
-    assert str(drift) == "not supported by this endpoint (Drift detection is not available here)"
+    assert drift == StackDrift(NOT_DETECTED, reason="Drift detection is not supported now")
+    assert str(drift) == "not detected (Drift detection is not supported now)"
+
+
+def test_a_missing_permission_is_not_detected_not_unsupported(cloudformation: BaseClient) -> None:
+    with Stubber(cloudformation) as stub:
+        stub.add_client_error("detect_stack_drift", "AccessDenied", "not authorized to perform DetectStackDrift",
+                              http_status_code=403, expected_params={"StackName": STACK})
+        drift = stack_drift(cloudformation, STACK)
+    assert drift.status == NOT_DETECTED and "DetectStackDrift" in drift.reason
+
+
+def test_a_detection_cut_short_by_the_deadline_is_unknown() -> None:
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    client = Deadline(0.0).bind(session.client("cloudformation", endpoint_url="http://127.0.0.1:9"))
+    drift = stack_drift(client, STACK)  # nothing is sent: the time is already up
+    assert drift.status == "UNKNOWN" and "time limit" in drift.reason
 
 
 def test_the_detection_is_awaited_and_each_difference_described(cloudformation: BaseClient) -> None:

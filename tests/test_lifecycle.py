@@ -378,3 +378,26 @@ def test_two_deploys_after_a_delete_one_adopts_and_the_other_yields_clearly(
     assert f"Another deployment of {STACK}" in refusal and "[Outputs]" not in refusal
     assert all(c["ExecutionStatus"] not in ("AVAILABLE", "OBSOLETE") for c in life.change_sets())
     assert life.item_ids() == ["000", "001", "002", "003"]
+
+
+def test_a_deploy_whose_import_meets_the_stack_another_deploy_adopted_meanwhile_yields(
+    life: Lifecycle, template: Template
+) -> None:
+    """Both saw the retained table without a stack; the other adopted it before this one's IMPORT: this one's
+    import is refused by CloudFormation ([Outputs] into a live stack), and it yields with the clear refusal."""
+    life.deploy(template)
+    life.deployer().delete(STACK)
+    deployer = life.deployer(lambda line: None)
+    ran: list[bool] = []
+
+    def other_deploy_adopts_first(**_: object) -> None:
+        if not ran:
+            ran.append(True)
+            life.deploy(template)
+
+    deployer._cf.meta.events.register("before-call.cloudformation.CreateChangeSet", other_deploy_adopts_first)
+    with pytest.raises(DeploymentError, match=f"Another deployment of {STACK} created the stack first") as caught:
+        deployer.deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
+    assert "cannot modify or add" in str(caught.value.__cause__)  # what CloudFormation said, kept as the cause
+    assert life.deployer().stack_status(STACK) == "UPDATE_COMPLETE"
+    assert all(c["ExecutionStatus"] not in ("AVAILABLE", "OBSOLETE") for c in life.change_sets())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import inspect
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +24,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from moto import backends, mock_aws
 from moto.cloudformation import parsing
-from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event, Stack
+from moto.cloudformation.models import Change, ChangeSet, CloudFormationBackend, Event, Stack
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core import parse
 from moto.core.base_backend import BackendDict
@@ -32,6 +33,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.kms import models as kms_models
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from src.database.target import Target
@@ -455,6 +457,34 @@ def test_gap_import_refuses_stack_tags_with_aws_message(endpoint: Endpoint) -> N
     assert endpoint.change_set("IMPORT", without_outputs(), ResourcesToImport=IMPORT)["Status"] == "CREATE_COMPLETE"
 
 
+HANDLE = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "handle"}}
+
+
+@pytest.mark.parametrize(("resources", "message"), [
+    ({"Handle": HANDLE, "Extra": HANDLE}, r"Resources \[Extra\] is missing from ResourceToImport list"),
+    ({}, r"You have modified resources \[Handle\] in your template that are not being imported"),
+    ({"Handle": {**HANDLE, "Metadata": {"changed": "yes"}}}, r"You have modified resources \[Handle\]"),
+])
+def test_gap_import_into_a_live_stack_changes_none_of_its_resources(
+    endpoint: Endpoint, resources: dict[str, Any], message: str
+) -> None:
+    endpoint.run("CREATE")
+    endpoint.cf.delete_stack(StackName=STACK)  # the table is retained
+    table = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": {
+        "TableName": TABLE, "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "digest_date", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "digest_date", "KeyType": "HASH"}]}}
+    endpoint.cf.create_stack(StackName=STACK, TemplateBody=json.dumps({"Resources": {"Handle": HANDLE}}))
+    body = json.dumps({"Resources": {**resources, "DigestTable": table}})
+    with pytest.raises(ClientError, match=message):
+        endpoint.cf.create_change_set(StackName=STACK, ChangeSetName="imp", ChangeSetType="IMPORT", TemplateBody=body,
+                                      ResourcesToImport=IMPORT)
+    with pytest.raises(ClientError, match=r"The logical resource ids \[DigestTable\] provided in ResourceToImport"):
+        endpoint.cf.create_change_set(StackName=STACK, ChangeSetName="imp", ChangeSetType="IMPORT",
+                                      TemplateBody=json.dumps({"Resources": {"Handle": HANDLE}}),
+                                      ResourcesToImport=IMPORT)
+
+
 def adopted_with_pitr_off(endpoint: Endpoint) -> None:
     """Create, delete (the table is retained), turn PITR off and import the table as it is."""
     endpoint.run("CREATE")
@@ -499,9 +529,39 @@ def test_gap_drift_aware_reverts_tags_and_deletion_protection_alongside_a_templa
     assert endpoint.stack()["Outputs"]
 
 
+def test_gap_sse_update_dynamodb_update_table_changes_the_encryption(endpoint: Endpoint) -> None:
+    endpoint.run("CREATE")
+    endpoint.ddb.update_table(TableName=TABLE, SSESpecification={"Enabled": False})
+    assert "SSEDescription" not in endpoint.ddb.describe_table(TableName=TABLE)["Table"]
+    endpoint.ddb.update_table(TableName=TABLE, SSESpecification={"Enabled": True, "SSEType": "KMS"})
+    description = endpoint.ddb.describe_table(TableName=TABLE)["Table"]["SSEDescription"]
+    assert (description["Status"], description["SSEType"]) == ("ENABLED", "KMS")
+
+
 def test_gap_drift_aware_refuses_other_modes_and_new_stacks(endpoint: Endpoint) -> None:
     with pytest.raises(ClientError, match="applies to UPDATE change sets"):
         endpoint.change_set("CREATE", DeploymentMode="REVERT_DRIFT")
+    with pytest.raises(ClientError, match="Invalid DeploymentMode OTHER"):
+        endpoint.change_set("CREATE", DeploymentMode="OTHER")
+
+
+def test_gap_drift_detection_other_resources_are_not_checked_and_a_deleted_table_is_deleted(
+    endpoint: Endpoint,
+) -> None:
+    document = {"Resources": {"Queue": HANDLE, "DigestTable": {
+        "Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": {
+            "TableName": TABLE, "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "digest_date", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "digest_date", "KeyType": "HASH"}]}}}}
+    endpoint.run("CREATE", json.dumps(document))
+    endpoint.ddb.delete_table(TableName=TABLE)
+    endpoint.cf.detect_stack_drift(StackName=STACK)
+    drifts = endpoint.cf.describe_stack_resource_drifts(StackName=STACK)["StackResourceDrifts"]
+    assert sorted((d["LogicalResourceId"], d["StackResourceDriftStatus"]) for d in drifts) == [
+        ("DigestTable", "DELETED"), ("Queue", "NOT_CHECKED")]
+    plain = endpoint.change_set("UPDATE", json.dumps(document), DeploymentMode="REVERT_DRIFT")
+    # a drift-aware update does not recreate a deleted table here (AWS's does): declared in the README
+    assert (plain["Status"], plain["StackDriftStatus"]) == ("FAILED", "DRIFTED")
 
 
 def test_gap_drift_detection_reports_a_drifted_table_then_in_sync(endpoint: Endpoint) -> None:
@@ -593,6 +653,10 @@ PINS: list[tuple[str, Any, str, tuple[str, ...] | None]] = [
     ("item-size", LimitedSizeDict, "__setitem__", ("self", "key", "value")),
     ("request-parse", parse.JSONParser, "_parse_body_as_json", ("self", "body_contents")),
     ("scope", ThreadedMotoServer, "_server_entry", ("self",)),
+    ("drift-aware", Change, "__init__", ("self", "action", "logical_resource_id", "resource_type")),
+    ("drift-aware", CloudFormationResponse, "create_change_set", ("self",)),
+    ("drift-detection", CloudFormationResponse, "_get_param", ("self", "param_name", "if_none")),
+    ("sse-update", DynamoHandler, "update_table", ("self",)),
 ]
 
 

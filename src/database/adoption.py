@@ -9,8 +9,10 @@ end up in a stack that misdescribes it.
 
 ``import_template`` is the template reduced to what an import accepts: the table
 resource (with its ``DeletionPolicy``) and no ``Outputs`` ("As part of the import
-operation, you cannot modify or add [Outputs]"). The normal update that follows
-applies the full template (outputs, tags, ...).
+operation, you cannot modify or add [Outputs]"); the deployer sends the IMPORT
+change set without stack tags for the same reason ("... [Tags]"). The normal update
+that follows applies the full template, the stack tags, and (drift-aware) brings
+settings the table took while outside the stack back to the template's.
 """
 
 from __future__ import annotations

@@ -114,7 +114,6 @@ class DeploySteps:
         stack_name: str,
         environment: str,
         table_name: str,
-        tags: dict[str, str],
         status: str | None,
         execute: bool,
     ) -> tuple[str | None, list[ChangeSummary] | None]:

@@ -29,7 +29,7 @@ from typing import Any
 from botocore.client import BaseClient
 
 from .aws_call import call_aws
-from .errors import DatabaseError, DeadlineExceededError, ServiceError
+from .errors import AccessDeniedError, DatabaseError, DeadlineExceededError, ServiceError
 
 REVERT_DRIFT = "REVERT_DRIFT"
 REFUSED = ("This endpoint refused a drift-aware change set ({reason}); a plain one is used instead: "
@@ -39,7 +39,8 @@ IGNORED = ("This endpoint ignored DeploymentMode=REVERT_DRIFT (its change set is
 _REFUSING_CODES = frozenset({"ValidationError", "InvalidParameterValue", "InvalidParameterCombination",
                              "UnsupportedOperation", "NotImplemented", "InvalidAction"})
 DETECTION_TIMEOUT = 30.0
-UNSUPPORTED = "unsupported"
+UNSUPPORTED = "unsupported"  # the endpoint has no drift detection
+NOT_DETECTED = "not detected"  # it refused to detect drift for this stack now (e.g. a status AWS does not check)
 
 
 def refuses_drift_mode(error: ServiceError) -> bool:
@@ -59,6 +60,8 @@ class StackDrift:
     def __str__(self) -> str:
         if self.status == UNSUPPORTED:
             return f"not supported by this endpoint ({self.reason})"
+        if self.status == NOT_DETECTED:
+            return f"not detected ({self.reason})"
         shown = "; ".join(self.differences)
         return f"{self.status}: {shown}" if shown else self.status
 
@@ -73,7 +76,8 @@ def stack_drift(
 ) -> StackDrift:
     """Detect the stack's drift now and describe it; an endpoint that cannot is ``unsupported``, not an error.
 
-    Waits at most ``timeout`` seconds for the detection (then: ``UNKNOWN``, still running).
+    Waits at most ``timeout`` seconds for the detection (then: ``UNKNOWN``, still running),
+    and not past the deadline bound to ``cloudformation``'s calls, if any.
     """
     try:
         detection = call_aws(cloudformation, "DetectStackDrift", StackName=stack_name)["StackDriftDetectionId"]
@@ -90,9 +94,11 @@ def stack_drift(
         drifts = call_aws(cloudformation, "DescribeStackResourceDrifts", StackName=stack_name,
                           StackResourceDriftStatusFilters=["MODIFIED", "DELETED"]).get("StackResourceDrifts", [])
     except DeadlineExceededError:
-        raise
+        return StackDrift("UNKNOWN", reason="the command's time limit passed before the detection finished")
     except DatabaseError as error:  # the endpoint has no drift detection, or not for this stack now
-        return StackDrift(UNSUPPORTED, reason=_one_line(error.aws_message or str(error)))
+        # CloudFormation's own refusals (it knows the action): a stack status it does not check, a missing permission
+        refused = error.code == "ValidationError" or isinstance(error, AccessDeniedError)
+        return StackDrift(NOT_DETECTED if refused else UNSUPPORTED, reason=_one_line(error.aws_message or str(error)))
     return StackDrift(answer.get("StackDriftStatus", "UNKNOWN"), [d for drift in drifts for d in _described(drift)])
 
 

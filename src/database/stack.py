@@ -149,7 +149,7 @@ class StackDeployer(DeploySteps):
         self._refuse_unusable(stack_name, status, environment)
         self._refuse_competing(stack_name, None)
         if status in (None, "REVIEW_IN_PROGRESS"):
-            status, preview = self._adopt_retained(template, stack_name, environment, table_name, tags, status, execute)
+            status, preview = self._adopt_retained(template, stack_name, environment, table_name, status, execute)
             if preview is not None:  # a dry run that found a retained table to import
                 return DeployResult(stack_name, status or "", changes=preview, seconds=self._clock() - started)
         change_set_type = "CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE"

@@ -21,10 +21,13 @@ from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
+from src.database.adoption import import_template
 from src.database.cli import main
 from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.target import Target
+from src.database.template import load_template
 from tests.support.endpoints import ROOT, Served, reset_moto
 
 
@@ -168,11 +171,29 @@ def test_serve_keeps_state_between_commands_and_stops_on_sigint(served: Served, 
     for i in range(12):
         dynamodb.put_item(TableName="VibeDigest-dev", Item={"digest_date": {"S": "2024-05-01"}, "item_id": {"S": f"{i}"}})
     assert_clean_success(run_cli("delete", "--env", "dev", "--endpoint-url", served.url))
+    cloudformation = boto3.client("cloudformation", endpoint_url=served.url, region_name="us-east-1",
+                                  aws_access_key_id="testing", aws_secret_access_key="testing")
+    with pytest.raises(ClientError, match=r"As part of the import operation, you cannot modify or add \[Tags\]"):
+        cloudformation.create_change_set(  # what the deploy used to send (issue 19): serve refuses it as AWS does
+            StackName="vibedigest-dev", ChangeSetName="tagged", ChangeSetType="IMPORT",
+            TemplateBody=import_template(load_template(), "DigestTable"),
+            Parameters=[{"ParameterKey": "Environment", "ParameterValue": "dev"}],
+            Tags=[{"Key": "Project", "Value": "VibeDigest"}],
+            ResourcesToImport=[{"ResourceType": "AWS::DynamoDB::Table", "LogicalResourceId": "DigestTable",
+                                "ResourceIdentifier": {"TableName": "VibeDigest-dev"}}])
+    dynamodb.update_continuous_backups(TableName="VibeDigest-dev",
+                                       PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    preview = run_cli("deploy", "--dry-run", "--env", "dev", "--endpoint-url", served.url)
+    assert_clean_success(preview)
+    assert "  Import  DigestTable [AWS::DynamoDB::Table]" in preview.stdout  # a real IMPORT change set, deleted
+    assert cloudformation.list_stacks(StackStatusFilter=["REVIEW_IN_PROGRESS", "IMPORT_COMPLETE"])["StackSummaries"] == []
     again = run_cli("deploy", "--env", "dev", "--endpoint-url", served.url)
     assert_clean_success(again)
     assert "creating a change set to import it into vibedigest-dev" in again.stdout and "Deployment verified." in again.stdout
-    cloudformation = boto3.client("cloudformation", endpoint_url=served.url, region_name="us-east-1",
-                                  aws_access_key_id="testing", aws_secret_access_key="testing")
+    assert len(re.findall(r"^  .{24} ok: ", again.stdout, re.MULTILINE)) == 10
+    status = run_cli("status", "--env", "dev", "--endpoint-url", served.url)
+    assert re.search(r"^  point_in_time_recovery +ENABLED$", status.stdout, re.MULTILINE)
+    assert re.search(r"^  drift +IN_SYNC$", status.stdout, re.MULTILINE)
     resources = cloudformation.describe_stack_resources(StackName="vibedigest-dev")["StackResources"]
     assert [r["PhysicalResourceId"] for r in resources] == ["VibeDigest-dev"]
     assert dynamodb.scan(TableName="VibeDigest-dev")["Count"] == 12

@@ -9,7 +9,8 @@ SSE, deletion protection, billing mode and tags.
   table with the new template and lists a ``Modify`` (``ResourceDriftStatus``
   ``MODIFIED``, each drifted property a detail whose before value is the actual
   state) even when the template did not change; executing it applies the template's
-  values. DescribeChangeSet echoes ``DeploymentMode`` and ``StackDriftStatus``.
+  values. DescribeChangeSet echoes ``DeploymentMode`` and ``StackDriftStatus``. A table
+  deleted outside CloudFormation is not recreated (AWS's drift-aware change sets do).
 - ``drift-detection``: ``DetectStackDrift`` compares every table of the stack with
   its template at once (the detection is ``DETECTION_COMPLETE`` when it returns);
   ``DescribeStackDriftDetectionStatus`` and ``DescribeStackResourceDrifts`` report

@@ -6,8 +6,8 @@ resource type this project uses (``AWS::DynamoDB::Table``, identified by
 ``TableName``): every resource to import is in the template with a
 ``DeletionPolicy``, exists, and belongs to no other stack; an import changes
 nothing else: no ``Outputs`` and no stack ``Tags`` may be added or changed ("As part
-of the import operation, you cannot modify or add [Outputs]", "... [Tags]"), and a
-new stack's template holds only the resources being imported. The change lists them
+of the import operation, you cannot modify or add [Outputs]", "... [Tags]"), the
+template adds only the resources being imported and changes none of the stack's. The change lists them
 with action ``Import``; executing it adopts them unchanged and ends
 ``IMPORT_COMPLETE``. Each rule names its source beside the code that models it.
 """
@@ -57,19 +57,28 @@ def _validate_request(original: Original, response: Any) -> Any:
     live = stack is not None and stack.status != "REVIEW_IN_PROGRESS"
     frozen = _stack_level_changes(response, template, stack if live else None)
     if frozen:
-        # AWS's message, quoted in public reports (e.g. "you cannot modify or add [RoleArn, Tags]",
-        # https://github.com/the-avid-engineer/InfrastructureCli/commit/48bcc6769191aa72ec099f04cac192b69773f3a1
-        # "fix: can't specify tags when importing"); MiniStack refuses the same
-        # (ministack/services/cloudformation/changesets.py:719-725).
+        # An import may not change stack tags or outputs: other deploy tools drop stack tags from their
+        # import change sets for it ("fix: can't specify tags when importing",
+        # https://github.com/the-avid-engineer/InfrastructureCli/commit/48bcc6769191aa72ec099f04cac192b69773f3a1);
+        # the message is the one MiniStack models (ministack/services/cloudformation/changesets.py:719-725).
         listed = ", ".join(frozen)
         raise ValidationError(message=f"As part of the import operation, you cannot modify or add [{listed}]")
     wanted = {item["LogicalResourceId"] for item in imports}
-    others = sorted(set(resources) - wanted - (set(stack.resource_map._parsed_resources) if live else set()))
+    existing = (stack.template_dict.get("Resources") or {}) if live else {}
+    others = sorted(set(resources) - wanted - set(existing))
     if others:
-        # An import adds only the resources it imports: "the template ... describes the entire stack,
-        # including both the original stack resources and the resources you're importing" (RESOURCE_IMPORT);
-        # the wording of this refusal is not AWS's.
-        raise ValidationError(message=f"The template of an import can only import resources; also found: {others}")
+        # An import adds only the resources it imports (RESOURCE_IMPORT: the template describes "the
+        # original stack resources and the resources you're importing"); the message is MiniStack's
+        # (ministack/services/cloudformation/changesets.py:355-357).
+        raise ValidationError(message=f"Resources [{', '.join(others)}] is missing from ResourceToImport list")
+    modified = sorted(lid for lid in existing if lid not in wanted and existing[lid] != resources.get(lid))
+    if modified:
+        # ... and changes none of the stack's resources; MiniStack's message
+        # (ministack/services/cloudformation/changesets.py:358-362)
+        raise ValidationError(
+            message=f"You have modified resources [{', '.join(modified)}] in your template that are not being "
+            "imported. Update, create or delete operations cannot be executed during import operations."
+        )
     for item in imports:
         _check_importable(backend, item, resources.get(item["LogicalResourceId"]))
     token = _PENDING.set(imports)
@@ -94,10 +103,13 @@ def _stack_level_changes(response: Any, template: dict[str, Any], stack: Any | N
 def _check_importable(backend: Any, item: dict[str, Any], resource: dict[str, Any] | None) -> None:
     logical_id, resource_type = item["LogicalResourceId"], item["ResourceType"]
     if resource is None or resource.get("Type") != resource_type:
-        # "The resource to import ... [is] specified in the template" (RESOURCE_IMPORT); wording not AWS's
-        raise ValidationError(message=f"Resource {logical_id} of type {resource_type} is not in the template")
+        # each resource to import is in the template (RESOURCE_IMPORT); MiniStack's message
+        # (ministack/services/cloudformation/changesets.py:327-330)
+        raise ValidationError(message=f"The logical resource ids [{logical_id}] provided in ResourceToImport do "
+                              "not exist in the template.")
     if "DeletionPolicy" not in resource:
-        # "Each resource to import must have a DeletionPolicy attribute" (RESOURCE_IMPORT)
+        # "Each resource to import must have a DeletionPolicy attribute" (RESOURCE_IMPORT); the message
+        # is MiniStack's too (ministack/services/cloudformation/changesets.py:363-366)
         raise ValidationError(
             message=f"The following resources to import [{logical_id}] must have DeletionPolicy attribute "
             "specified in the template."
