@@ -53,6 +53,12 @@ UTC = timezone.utc
 
 
 @pytest.fixture
+def local_target(data_target: Target) -> Target:
+    """Every test here that reaches an endpoint runs on moto and on dynalite (``data_target``)."""
+    return data_target
+
+
+@pytest.fixture
 def table(local_target: Target, unique_name: str) -> str:
     """A fresh digest table on the worker's moto server."""
     create_digest_table(local_target.client("dynamodb"), unique_name)
@@ -332,12 +338,8 @@ def _item_of_size(size: int) -> DigestItem:
 
 
 def test_an_item_of_exactly_400_kb_is_sent() -> None:
-    """Stubber: an item of exactly 409,600 bytes passes validation and is sent unchanged.
-
-    moto cannot show this: it refuses items over 405,000 bytes by its own count (its
-    source notes the real limit lies between 409 and 410 KB), so the boundary itself
-    is checked on the request, and a large item is stored for real below.
-    """
+    """Stubber: an item of exactly 409,600 bytes passes validation and is sent unchanged (the endpoints'
+    own limit is tested below)."""
     item = _item_of_size(MAX_ITEM_BYTES)
     assert item_size(item.to_dynamodb()) == MAX_ITEM_BYTES
     stubbed = Stubbed()
@@ -351,6 +353,21 @@ def test_a_large_item_is_stored_and_read_back(store: DigestStore) -> None:
     item = _item_of_size(400_000)
     store.put(item)
     assert store.get(DAY, "big") == item
+
+
+def test_the_endpoint_stores_an_item_of_exactly_400_kb_and_refuses_one_byte_more(
+    store: DigestStore, client: DynamoDBClient
+) -> None:
+    """DynamoDB's limit, 409,600 bytes by its documented count, on the endpoint itself (the raw client
+    sends the item one byte over, which the package refuses before sending)."""
+    item = _item_of_size(MAX_ITEM_BYTES)
+    store.put(item)
+    assert store.get(DAY, "big") == item
+    over = item.to_dynamodb()
+    over["summary"] = {"S": over["summary"]["S"] + "x"}
+    assert item_size(over) == MAX_ITEM_BYTES + 1
+    with pytest.raises(ClientError, match="Item size has exceeded the maximum allowed size"):
+        client.client.put_item(TableName=client.table_name, Item=over)
 
 
 def test_an_item_one_byte_over_400_kb_is_refused_before_any_request() -> None:

@@ -225,18 +225,17 @@ def test_cost_template_yaml_gives_yaml_loaders_documents_and_errors_inside_a_ser
     assert [type(document) for document in inside[3:]] == [type, type]  # both bodies refused, as by yaml.Loader
 
 
-def test_cost_item_size_builds_moto_s_items_and_refuses_the_same_sizes_inside_a_served_request() -> None:
-    """Inside a served request an item's attributes are sized once; the item built, and the
-    sizes refused, are moto's own (its limit included: the last three items straddle it)."""
+def test_gap_item_size_sizes_items_by_dynamodbs_rule_and_limit_inside_a_served_request() -> None:
+    """Inside a served request an item is sized once by DynamoDB's documented count and refused above
+    409,600 bytes; the item built is moto's own. Outside, moto keeps its own count and 405,000 bytes."""
+    from src.database.attributes import MAX_ITEM_BYTES, item_size
     from src.database.moto_fidelity import install
-    from src.database.moto_fidelity.costs import ITEM_SIZE_LIMIT
 
     install()
     nested = {"n": {"N": "12.5"}, "m": {"M": {"a": {"SS": ["x", "y"]}, "b": {"L": [{"BOOL": True}, {"NULL": True}]}}},
               "b": {"B": b"\x00\x01"}, "ns": {"NS": ["1", "2"]}}
     base = {"digest_date": {"S": "2026-01-01"}, "item_id": {"S": "a"}, **nested}
-    base_size = Item(DynamoType(base["digest_date"]), DynamoType(base["item_id"]), base).size()
-    padding = ITEM_SIZE_LIMIT - base_size - len("pad")
+    padding = MAX_ITEM_BYTES - item_size(base) - len("pad")
     cases = [{}, base, *({**base, "pad": {"S": "p" * (padding + extra)}} for extra in (-1, 0, 1))]
 
     def build(attrs: dict[str, Any]) -> Any:
@@ -245,14 +244,15 @@ def test_cost_item_size_builds_moto_s_items_and_refuses_the_same_sizes_inside_a_
         except ItemSizeTooLarge:
             return ItemSizeTooLarge
         assert type(item.attrs) is LimitedSizeDict
-        return item.hash_key, item.range_key, item.attrs, item.size()
+        return item.hash_key, item.range_key, item.attrs
 
-    outside = [build(attrs) for attrs in cases]
     with inside_a_served_request():
         inside = [build(attrs) for attrs in cases]
-    assert inside == outside
     assert [result is ItemSizeTooLarge for result in inside] == [False, False, False, False, True]
-    assert inside[3][3] == ITEM_SIZE_LIMIT
+    assert item_size(cases[3]) == MAX_ITEM_BYTES
+    outside = [build(attrs) for attrs in cases[:2]]
+    assert inside[:2] == outside  # the same items as moto's own
+    assert build(cases[3]) is ItemSizeTooLarge  # moto's own limit, outside the layer: 405,000 bytes
 
 
 def sample_body(shape: Any, depth: int = 0) -> Any:
@@ -494,7 +494,6 @@ PINS: list[tuple[str, Any, str, tuple[str, ...] | None]] = [
     ("template-yaml", yaml, "load", ("stream", "Loader")),
     ("request-parse", parse.JSONParser, "_parse_json_body", ("self", "raw_body", "shape")),
     ("item-size", Item, "__init__", ("self", "hash_key", "range_key", "attrs")),
-    ("item-size", LimitedSizeDict, "__setitem__", ("self", "key", "value")),
     ("request-parse", parse.JSONParser, "_parse_body_as_json", ("self", "body_contents")),
     ("scope", ThreadedMotoServer, "_server_entry", ("self",)),
 ]
