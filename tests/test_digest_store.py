@@ -36,11 +36,11 @@ from src.database.item import DigestItem, ItemFormatError, normalize_digest_date
 from src.database.sample import sample_digest
 from src.database.store import DigestStore
 from src.database.errors import (
+    AccessDeniedError,
     ConditionalCheckFailedError,
     ConfigurationError,
     ItemValidationError,
     TableNotFoundError,
-    ThrottledError,
 )
 from tests.support.digests import FlakyBatchClient, numbered_items
 from tests.support.tables import create_digest_table
@@ -583,10 +583,9 @@ def test_put_many_gives_up_after_max_attempts_and_names_exactly_the_unwritten_ke
 
 
 def test_put_many_reports_unconfirmed_items_when_a_request_fails_midway(local_target: Target, table: str) -> None:
-    throttled = ClientError(
-        {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "BatchWriteItem"
-    )
-    wrapper = FlakyBatchClient(local_target.client("dynamodb"), fail_on_call=3, error=throttled)
+    """A request refused outright (not a transient error) stops the call: it and the rest are listed unwritten."""
+    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "BatchWriteItem")
+    wrapper = FlakyBatchClient(local_target.client("dynamodb"), fail_on_call=3, error=denied)
     client = DynamoDBClient(table_name=table, client=wrapper)  # type: ignore[arg-type]
     store = DigestStore(client, sleep=lambda _: None)
     items = numbered_items(DAY, 100)
@@ -594,8 +593,8 @@ def test_put_many_reports_unconfirmed_items_when_a_request_fails_midway(local_ta
     with pytest.raises(BatchWriteError, match="50 of 100 items were not written") as caught:
         store.put_many(items, concurrency=1)
 
-    assert isinstance(caught.value.__cause__, ThrottledError)
-    assert caught.value.unwritten == [i.key for i in items[50:]]
+    assert isinstance(caught.value.__cause__, AccessDeniedError)
+    assert caught.value.unwritten == [i.key for i in items[50:]] and caught.value.unconfirmed == []
     assert store.day(DAY) == items[:50]
 
 
@@ -603,8 +602,8 @@ def test_parallel_put_many_lists_exactly_the_items_not_written_when_a_request_fa
     local_target: Target, table: str
 ) -> None:
     """With batches in flight together, the failed batch and the unsent ones are listed; the rest is stored."""
-    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "BatchWriteItem")
-    wrapper = FlakyBatchClient(local_target.client("dynamodb"), fail_on_call=3, error=throttled)
+    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "BatchWriteItem")
+    wrapper = FlakyBatchClient(local_target.client("dynamodb"), fail_on_call=3, error=denied)
     store = DigestStore(DynamoDBClient(table_name=table, client=wrapper), sleep=lambda _: None)  # type: ignore[arg-type]
     items = numbered_items(DAY, 500)
 
@@ -617,10 +616,10 @@ def test_parallel_put_many_lists_exactly_the_items_not_written_when_a_request_fa
 
 
 def test_put_many_raises_the_request_error_itself_when_nothing_was_written(local_target: Target, table: str) -> None:
-    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "no"}}, "BatchWriteItem")
-    wrapper = FlakyBatchClient(local_target.client("dynamodb"), fail_on_call=1, error=throttled)
+    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "BatchWriteItem")
+    wrapper = FlakyBatchClient(local_target.client("dynamodb"), fail_on_call=1, error=denied)
     store = DigestStore(DynamoDBClient(table_name=table, client=wrapper))  # type: ignore[arg-type]
-    with pytest.raises(ThrottledError):
+    with pytest.raises(AccessDeniedError):
         store.put_many(numbered_items(DAY, 10))
 
 

@@ -310,14 +310,21 @@ class ItemExistsError(DatabaseError):
 class BatchWriteError(DatabaseError):
     """A batch write ended with items not confirmed as written.
 
-    ``unwritten`` lists their ``(digest_date, item_id)`` keys in input order, so the
-    caller can retry exactly those; every other item of the call was written.
+    Their ``(digest_date, item_id)`` keys, in input order: ``unwritten``, known not to be
+    written; ``unconfirmed``, whose outcome is unknown (their request was sent, then its
+    answer was lost or was a server error: they may be stored). Every other item of the
+    call was written. Writing both lists again is safe: a put (or delete) is idempotent.
     """
 
     default_message = "Some items of the batch were not written."
 
     def __init__(
-        self, message: str | None = None, unwritten: list[tuple[str, str]] | None = None, **details: str | None
+        self,
+        message: str | None = None,
+        unwritten: list[tuple[str, str]] | None = None,
+        unconfirmed: list[tuple[str, str]] | None = None,
+        **details: str | None,
     ) -> None:
         super().__init__(message, **details)  # type: ignore[arg-type]
         self.unwritten: list[tuple[str, str]] = list(unwritten or [])
+        self.unconfirmed: list[tuple[str, str]] = list(unconfirmed or [])
