@@ -225,10 +225,17 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
             "or set the profile's region.",
             operation=operation,
         )
-    if isinstance(error, (ConnectTimeoutError, ReadTimeoutError)):
+    if isinstance(error, ReadTimeoutError):  # connected and sent: the answer is what did not come in time
         return EndpointUnreachableError(
-            f"{operation} timed out{target} (no answer within the configured timeouts, after every retry). "
-            "Check the endpoint and network, or raise ClientSettings.connect_timeout / read_timeout.",
+            f"{operation} timed out{target} reading the answer: the endpoint took the request but did not "
+            "answer within ClientSettings.read_timeout, on every attempt. A slow endpoint or a large answer "
+            "(e.g. an emulator) may need a longer read_timeout.",
+            operation=operation,
+        )
+    if isinstance(error, ConnectTimeoutError):
+        return EndpointUnreachableError(
+            f"{operation} timed out{target} connecting (no connection within ClientSettings.connect_timeout, "
+            "after every retry). Check the endpoint and network, or raise connect_timeout.",
             operation=operation,
         )
     if isinstance(error, ConnectionClosedError):
