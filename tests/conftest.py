@@ -176,7 +176,7 @@ def unique_name() -> str:
 # The controller picks a figures directory and shares it with xdist workers; tests
 # append observations with figures.record(); at the end of a run that included the
 # fault-injection and secret-leak files in full, the controller writes
-# tests/reports/reliability.md.
+# reports/reliability.md (ignored by git).
 # ---------------------------------------------------------------------------
 from tests.support import figures as _figures  # noqa: E402
 

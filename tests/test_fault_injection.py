@@ -26,7 +26,7 @@ Expected outcomes, per fault:
   DynamoDB behind them); they are tested persistent only.
 
 Figures (faults injected, retries, times, items written/read) are recorded for
-``tests/reports/reliability.md`` before each assertion.
+``reports/reliability.md`` before each assertion.
 """
 
 from __future__ import annotations
