@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ENTRIES = [
     {"category": "numbers", "backend": "dynalite", "returned": "1" + "0" * 38, "numbers": 11, "read": 11, "day": True},
     {"category": "put_many_faults", "backend": "moto", "items": 2000, "requests": 117, "injected": 37,
-     "written": 2000, "stored": 2000, "unwritten": 0, "unconfirmed": 0, "seconds": 4.5},
+     "resent": 3, "written": 2000, "stored": 2000, "unwritten": 0, "unconfirmed": 0, "seconds": 4.5},
     {"category": "put_many_unconfirmed", "backend": "moto", "fault": "DROP_AFTER_FORWARD", "items": 500,
      "unwritten": 350, "unconfirmed": 50, "stored_unconfirmed": 50, "stored_unwritten": 0},
     {"category": "large_day", "where": "serve", "items": 10000, "read": 10000, "seconds": 1.2},
@@ -22,7 +22,7 @@ ENTRIES = [
 def test_the_report_shows_numbers_read_back_faults_ridden_out_and_unwritten_vs_unconfirmed() -> None:
     text = render(ENTRIES, outcome="4 passed", invocation="pytest")
     assert "## Numbers read back" in text and "| dynalite | `100000000000...` (39 chars) | 11 | 11 | yes |" in text
-    assert "## Transient faults ridden out by put_many" in text and "| moto | 2000 | 117 | 37 | 2000 | 2000 | 0 / 0 |" in text
+    assert "## Transient faults ridden out by put_many" in text and "| moto | 2000 | 117 | 37 | 3 | 2000 | 2000 | 0 / 0 |" in text
     assert "## Unwritten vs unconfirmed" in text and "| moto | DROP_AFTER_FORWARD | 500 | 350 | 50 | 50 | 0 |" in text
     assert "## Large days read back" in text and "| serve | 10000 | 10000 | 1.20 s |" in text
     empty = render([], outcome="", invocation="pytest")

@@ -8,6 +8,8 @@ with a 5xx after the endpoint applied them (``Fault.*_AFTER_FORWARD``).
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from typing import Any
 
@@ -106,8 +108,9 @@ def _stored(data_target: Target, table: str) -> set[tuple[str, str]]:
 
 @pytest.mark.long
 def test_put_many_writes_every_item_through_30_percent_transient_faults_with_defaults(
-    data_target: Target, unique_name: str, request: pytest.FixtureRequest
+    data_target: Target, unique_name: str, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="src.database.batch")
     table = create_digest_table(data_target.client("dynamodb"), unique_name)
     items = numbered_items(DAY, 2000)
     assert data_target.endpoint_url is not None
@@ -125,7 +128,9 @@ def test_put_many_writes_every_item_through_30_percent_transient_faults_with_def
         seconds = time.monotonic() - started
         injected, sent = proxy.faults_injected, proxy.requests_by_operation.get("BatchWriteItem", 0)
     stored = _stored(data_target, table)
+    summary = re.search(r"(\d+) requests re-sent after transient errors", caplog.text)
     record("put_many_faults", backend=request.node.callspec.params["data_target"], items=len(items),
+           resent=int(summary.group(1)) if summary else None,
            requests=sent, injected=injected, written=written, stored=len(stored), seconds=round(seconds, 2),
            unwritten=len(error.unwritten) if error else 0, unconfirmed=len(error.unconfirmed) if error else 0)
     assert error is None, error.message if error else ""

@@ -34,7 +34,8 @@ Categories and the fields the report reads (others are kept, not shown):
   by ``get``), ``day`` (True when ``day()`` gave them all back equal).
 - ``put_many_faults``: ``backend``, ``items``, ``requests`` (``BatchWriteItem``
   requests the proxy saw), ``injected``, ``written`` (what ``put_many`` returned),
-  ``stored`` (items read back), ``seconds``, ``unwritten``, ``unconfirmed``.
+  ``stored`` (items read back), ``seconds``, ``unwritten``, ``unconfirmed``, ``resent``
+  (whole requests ``put_many`` re-sent after botocore's retries gave up).
 - ``put_many_unconfirmed``: ``backend``, ``fault``, ``items``, ``unwritten``,
   ``unconfirmed``, ``stored_unconfirmed`` and ``stored_unwritten`` (items of each list
   found stored; the second must be 0).
@@ -288,8 +289,9 @@ def _data_sections(entries: list[dict[str, Any]]) -> list[str]:
         for e in _by(entries, "numbers")
     ]
     faults = [
-        f"| {e.get('backend')} | {e.get('items')} | {e.get('requests')} | {e.get('injected')} | {e.get('written')} | "
-        f"{e.get('stored')} | {e.get('unwritten')} / {e.get('unconfirmed')} | {_seconds(e.get('seconds'))} |"
+        f"| {e.get('backend')} | {e.get('items')} | {e.get('requests')} | {e.get('injected')} | {e.get('resent')} | "
+        f"{e.get('written')} | {e.get('stored')} | {e.get('unwritten')} / {e.get('unconfirmed')} | "
+        f"{_seconds(e.get('seconds'))} |"
         for e in _by(entries, "put_many_faults")
     ]
     lost = [
@@ -308,7 +310,8 @@ def _data_sections(entries: list[dict[str, Any]]) -> list[str]:
                 numbers, "No number round trips were recorded (`tests/test_numbers_read_back.py` records them)."),
         *_table("Transient faults ridden out by put_many", "30 % of BatchWriteItem requests answered 500, 503 or "
                 "throttling by the fault proxy; put_many with default settings.",
-                "| Backend | Items | Requests | Faults injected | Written | Stored | Unwritten / unconfirmed | Time |",
+                "| Backend | Items | Requests | Faults injected | Re-sent by put_many | Written | Stored "
+                "| Unwritten / unconfirmed | Time |",
                 faults, "No put_many fault runs were recorded (`tests/test_put_many_faults.py` records them)."),
         *_table("Unwritten vs unconfirmed after answers lost in flight", "The endpoint applies each request, then "
                 "the proxy cuts the connection or answers 500; put_many gives up at its deadline. No item listed "
