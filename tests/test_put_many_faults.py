@@ -27,6 +27,8 @@ from tests.support.figures import record
 from tests.support.tables import create_digest_table
 
 DAY = "2026-11-27"
+REAL_SHORT_BACKOFF: dict[str, Any] = {"sleep": time.sleep, "backoff_base": 0.01, "backoff_cap": 0.05}
+"""Real pauses, short: a writer retrying until its deadline waits between sends instead of spinning."""
 
 
 def store_on(fake: FakeTable, **options: Any) -> DigestStore:
@@ -55,7 +57,7 @@ def test_transient_errors_past_the_deadline_end_with_unconfirmed_and_unwritten_i
     started = time.monotonic()
 
     with pytest.raises(BatchWriteError) as caught:
-        store_on(fake).put_many(items, concurrency=2, deadline=0.3)
+        store_on(fake, **REAL_SHORT_BACKOFF).put_many(items, concurrency=2, deadline=0.3)
 
     assert time.monotonic() - started < 5
     error = caught.value
@@ -75,7 +77,7 @@ def test_throttling_past_the_deadline_lists_every_item_as_unwritten() -> None:
     items = numbered_items(DAY, 100)
 
     with pytest.raises(BatchWriteError, match="75 of 100 items were not written") as caught:
-        store_on(fake).put_many(items, deadline=0.2)
+        store_on(fake, **REAL_SHORT_BACKOFF).put_many(items, deadline=0.2)
 
     assert isinstance(caught.value.__cause__, ThrottledError)
     assert caught.value.unwritten == [item.key for item in items[25:]]
