@@ -626,3 +626,35 @@ def test_cost_query_partition_leaves_every_other_query_to_moto() -> None:
     result = queries.query_partition(lambda *args, **kwargs: calls.append(args) or ([], 0, None), table,
                                      DynamoType({"S": "x"}), None, [], None, None, True, None)
     assert result == ([], 0, None) and len(calls) == 1
+
+
+def test_cost_response_serialize_gives_motos_bytes_for_unusual_values_too() -> None:
+    """Values moto's own answers never hold, serialized with and without the layer: a member spelled as its
+    ``xform_name``, two members, None members and elements, a value that is not a plain dict (moto's walk)."""
+    import collections
+
+    from moto.core.responses import get_service_model
+    from moto.core.serialize import XFormedAttributePicker
+
+    from src.database.moto_fidelity import install
+
+    install()
+    operation = get_service_model("dynamodb").operation_model("Query")
+    items = [
+        {"a": {"s": "lower-case member name"}, "b": {"S": "two", "N": "2"}, "c": {"S": None}, "d": {"NULL": None}},
+        {"l": {"L": [None, {"S": "x"}, collections.OrderedDict(S="ordered")]}, "m": {"M": {"gone": None, "k": {"N": "1"}}}},
+        {"ss": {"SS": ["a", None]}, "bs": {"BS": [b"\x01"]}, "t": {"BOOL": False}},
+        collections.OrderedDict(o={"S": "an item that is not a plain dict"}),
+    ]
+    result = {"Items": items, "Count": len(items), "ScannedCount": len(items)}
+
+    def body() -> Any:
+        serializer = serialize.JSONSerializer(operation_model=operation, pretty_print=False,
+                                              value_picker=XFormedAttributePicker())
+        return serializer.serialize(result)["body"]
+
+    outside = body()
+    with inside_a_served_request():
+        inside = body()
+    assert inside == outside
+    assert '"lower-case member name"' in inside and '"ordered"' in inside
