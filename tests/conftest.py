@@ -114,6 +114,39 @@ def local_target(moto_server: UntracedEndpoint) -> Target:
     return Target.local(moto_server.url, settings=ClientSettings(read_timeout=MOTO_READ_TIMEOUT))
 
 
+@pytest.fixture(scope="session")
+def dynalite_server() -> Iterator[str]:
+    """One dynalite per test worker (``tests/support/dynalite.py``) on a free port; its URL.
+
+    Skips the test, with the command that installs it, when dynalite is not installed.
+    """
+    from tests.support.dynalite import Dynalite, missing_reason
+
+    reason = missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    server = Dynalite()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["moto", "dynalite"])
+def data_target(request: pytest.FixtureRequest) -> Target:
+    """The worker's moto server (reset, as ``local_target``) or dynalite: a data-layer test runs on both.
+
+    dynalite is not reset: the tests that use it work in tables of their own (``unique_name``).
+    """
+    from src.database.settings import ClientSettings
+    from src.database.target import Target
+
+    if request.param == "moto":
+        return request.getfixturevalue("local_target")
+    url = request.getfixturevalue("dynalite_server")
+    return Target.local(url, settings=ClientSettings(read_timeout=MOTO_READ_TIMEOUT))
+
+
 @pytest.fixture
 def restore_logging() -> Iterator[None]:
     """Undo the CLI's ``configure_logging`` (root handlers and level, the levels it sets on named loggers).
@@ -143,7 +176,7 @@ def unique_name() -> str:
 # The controller picks a figures directory and shares it with xdist workers; tests
 # append observations with figures.record(); at the end of a run that included the
 # fault-injection and secret-leak files in full, the controller writes
-# tests/reports/reliability.md.
+# reports/reliability.md (ignored by git).
 # ---------------------------------------------------------------------------
 from tests.support import figures as _figures  # noqa: E402
 

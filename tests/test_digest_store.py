@@ -36,11 +36,11 @@ from src.database.item import DigestItem, ItemFormatError, normalize_digest_date
 from src.database.sample import sample_digest
 from src.database.store import DigestStore
 from src.database.errors import (
+    AccessDeniedError,
     ConditionalCheckFailedError,
     ConfigurationError,
     ItemValidationError,
     TableNotFoundError,
-    ThrottledError,
 )
 from tests.support.digests import FlakyBatchClient, numbered_items
 from tests.support.tables import create_digest_table
@@ -50,6 +50,12 @@ UTC = timezone.utc
 
 
 # -- fixtures and helpers -----------------------------------------------------------------
+
+
+@pytest.fixture
+def local_target(data_target: Target) -> Target:
+    """Every test here that reaches an endpoint runs on moto and on dynalite (``data_target``)."""
+    return data_target
 
 
 @pytest.fixture
@@ -332,12 +338,8 @@ def _item_of_size(size: int) -> DigestItem:
 
 
 def test_an_item_of_exactly_400_kb_is_sent() -> None:
-    """Stubber: an item of exactly 409,600 bytes passes validation and is sent unchanged.
-
-    moto cannot show this: it refuses items over 405,000 bytes by its own count (its
-    source notes the real limit lies between 409 and 410 KB), so the boundary itself
-    is checked on the request, and a large item is stored for real below.
-    """
+    """Stubber: an item of exactly 409,600 bytes passes validation and is sent unchanged (the endpoints'
+    own limit is tested below)."""
     item = _item_of_size(MAX_ITEM_BYTES)
     assert item_size(item.to_dynamodb()) == MAX_ITEM_BYTES
     stubbed = Stubbed()
@@ -351,6 +353,21 @@ def test_a_large_item_is_stored_and_read_back(store: DigestStore) -> None:
     item = _item_of_size(400_000)
     store.put(item)
     assert store.get(DAY, "big") == item
+
+
+def test_the_endpoint_stores_an_item_of_exactly_400_kb_and_refuses_one_byte_more(
+    store: DigestStore, client: DynamoDBClient
+) -> None:
+    """DynamoDB's limit, 409,600 bytes by its documented count, on the endpoint itself (the raw client
+    sends the item one byte over, which the package refuses before sending)."""
+    item = _item_of_size(MAX_ITEM_BYTES)
+    store.put(item)
+    assert store.get(DAY, "big") == item
+    over = item.to_dynamodb()
+    over["summary"] = {"S": over["summary"]["S"] + "x"}
+    assert item_size(over) == MAX_ITEM_BYTES + 1
+    with pytest.raises(ClientError, match="Item size has exceeded the maximum allowed size"):
+        client.client.put_item(TableName=client.table_name, Item=over)
 
 
 def test_an_item_one_byte_over_400_kb_is_refused_before_any_request() -> None:
@@ -566,10 +583,9 @@ def test_put_many_gives_up_after_max_attempts_and_names_exactly_the_unwritten_ke
 
 
 def test_put_many_reports_unconfirmed_items_when_a_request_fails_midway(local_target: Target, table: str) -> None:
-    throttled = ClientError(
-        {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "BatchWriteItem"
-    )
-    wrapper = FlakyBatchClient(local_target.client("dynamodb"), fail_on_call=3, error=throttled)
+    """A request refused outright (not a transient error) stops the call: it and the rest are listed unwritten."""
+    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "BatchWriteItem")
+    wrapper = FlakyBatchClient(local_target.client("dynamodb"), fail_on_call=3, error=denied)
     client = DynamoDBClient(table_name=table, client=wrapper)  # type: ignore[arg-type]
     store = DigestStore(client, sleep=lambda _: None)
     items = numbered_items(DAY, 100)
@@ -577,8 +593,8 @@ def test_put_many_reports_unconfirmed_items_when_a_request_fails_midway(local_ta
     with pytest.raises(BatchWriteError, match="50 of 100 items were not written") as caught:
         store.put_many(items, concurrency=1)
 
-    assert isinstance(caught.value.__cause__, ThrottledError)
-    assert caught.value.unwritten == [i.key for i in items[50:]]
+    assert isinstance(caught.value.__cause__, AccessDeniedError)
+    assert caught.value.unwritten == [i.key for i in items[50:]] and caught.value.unconfirmed == []
     assert store.day(DAY) == items[:50]
 
 
@@ -586,8 +602,8 @@ def test_parallel_put_many_lists_exactly_the_items_not_written_when_a_request_fa
     local_target: Target, table: str
 ) -> None:
     """With batches in flight together, the failed batch and the unsent ones are listed; the rest is stored."""
-    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "BatchWriteItem")
-    wrapper = FlakyBatchClient(local_target.client("dynamodb"), fail_on_call=3, error=throttled)
+    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "BatchWriteItem")
+    wrapper = FlakyBatchClient(local_target.client("dynamodb"), fail_on_call=3, error=denied)
     store = DigestStore(DynamoDBClient(table_name=table, client=wrapper), sleep=lambda _: None)  # type: ignore[arg-type]
     items = numbered_items(DAY, 500)
 
@@ -600,10 +616,10 @@ def test_parallel_put_many_lists_exactly_the_items_not_written_when_a_request_fa
 
 
 def test_put_many_raises_the_request_error_itself_when_nothing_was_written(local_target: Target, table: str) -> None:
-    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "no"}}, "BatchWriteItem")
-    wrapper = FlakyBatchClient(local_target.client("dynamodb"), fail_on_call=1, error=throttled)
+    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "BatchWriteItem")
+    wrapper = FlakyBatchClient(local_target.client("dynamodb"), fail_on_call=1, error=denied)
     store = DigestStore(DynamoDBClient(table_name=table, client=wrapper))  # type: ignore[arg-type]
-    with pytest.raises(ThrottledError):
+    with pytest.raises(AccessDeniedError):
         store.put_many(numbered_items(DAY, 10))
 
 

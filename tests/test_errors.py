@@ -148,7 +148,7 @@ def test_error_code_reads_the_code_or_empty() -> None:
         (
             ReadTimeoutError(endpoint_url=SECRET_URL),
             EndpointUnreachableError,
-            ["PutItem timed out in us-east-1", "read_timeout"],
+            ["PutItem timed out in us-east-1", "reading the answer", "took the request", "read_timeout"],
         ),
         (
             ConnectionClosedError(endpoint_url=SECRET_URL),

@@ -26,7 +26,7 @@ Expected outcomes, per fault:
   DynamoDB behind them); they are tested persistent only.
 
 Figures (faults injected, retries, times, items written/read) are recorded for
-``tests/reports/reliability.md`` before each assertion.
+``reports/reliability.md`` before each assertion.
 """
 
 from __future__ import annotations
@@ -103,10 +103,10 @@ PERSISTENT_EXPECTATIONS: dict[str, tuple[type[DatabaseError], tuple[str, ...]]] 
     "HTTP_500": (ServiceError, ("InternalServerError: ", "(HTTP 500)", "Retry later")),
     "HTTP_503": (ServiceError, ("ServiceUnavailable: ", "(HTTP 503)", "Retry later")),
     "DROP_CONNECTION": (EndpointUnreachableError, ("closed the connection without answering", "Check the endpoint")),
-    "NO_RESPONSE": (EndpointUnreachableError, ("timed out", "read_timeout")),
+    "NO_RESPONSE": (EndpointUnreachableError, ("timed out", "reading the answer", "read_timeout")),
     "SLOW_RESPONSE": (EndpointUnreachableError, ("timed out", "read_timeout")),
     "REFUSED_CONNECTION": (EndpointUnreachableError, ("Could not reach the endpoint", "Is it running")),
-    "SILENT_ENDPOINT": (EndpointUnreachableError, ("timed out", "connect_timeout")),
+    "SILENT_ENDPOINT": (EndpointUnreachableError, ("timed out", "reading the answer", "read_timeout")),
     "NOT_DYNAMODB_200": (
         ServiceError,
         ("answered without a table description", "Check that the endpoint URL points at DynamoDB"),

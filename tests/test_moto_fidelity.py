@@ -26,7 +26,7 @@ from moto import backends, mock_aws
 from moto.cloudformation import parsing
 from moto.cloudformation.models import Change, ChangeSet, CloudFormationBackend, Event, Stack
 from moto.cloudformation.responses import CloudFormationResponse
-from moto.core import parse
+from moto.core import parse, serialize
 from moto.core.base_backend import BackendDict
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend
@@ -227,18 +227,17 @@ def test_cost_template_yaml_gives_yaml_loaders_documents_and_errors_inside_a_ser
     assert [type(document) for document in inside[3:]] == [type, type]  # both bodies refused, as by yaml.Loader
 
 
-def test_cost_item_size_builds_moto_s_items_and_refuses_the_same_sizes_inside_a_served_request() -> None:
-    """Inside a served request an item's attributes are sized once; the item built, and the
-    sizes refused, are moto's own (its limit included: the last three items straddle it)."""
+def test_gap_item_size_sizes_items_by_dynamodbs_rule_and_limit_inside_a_served_request() -> None:
+    """Inside a served request an item is sized once by DynamoDB's documented count and refused above
+    409,600 bytes; the item built is moto's own. Outside, moto keeps its own count and 405,000 bytes."""
+    from src.database.attributes import MAX_ITEM_BYTES, item_size
     from src.database.moto_fidelity import install
-    from src.database.moto_fidelity.costs import ITEM_SIZE_LIMIT
 
     install()
     nested = {"n": {"N": "12.5"}, "m": {"M": {"a": {"SS": ["x", "y"]}, "b": {"L": [{"BOOL": True}, {"NULL": True}]}}},
               "b": {"B": b"\x00\x01"}, "ns": {"NS": ["1", "2"]}}
     base = {"digest_date": {"S": "2026-01-01"}, "item_id": {"S": "a"}, **nested}
-    base_size = Item(DynamoType(base["digest_date"]), DynamoType(base["item_id"]), base).size()
-    padding = ITEM_SIZE_LIMIT - base_size - len("pad")
+    padding = MAX_ITEM_BYTES - item_size(base) - len("pad")
     cases = [{}, base, *({**base, "pad": {"S": "p" * (padding + extra)}} for extra in (-1, 0, 1))]
 
     def build(attrs: dict[str, Any]) -> Any:
@@ -247,14 +246,15 @@ def test_cost_item_size_builds_moto_s_items_and_refuses_the_same_sizes_inside_a_
         except ItemSizeTooLarge:
             return ItemSizeTooLarge
         assert type(item.attrs) is LimitedSizeDict
-        return item.hash_key, item.range_key, item.attrs, item.size()
+        return item.hash_key, item.range_key, item.attrs
 
-    outside = [build(attrs) for attrs in cases]
     with inside_a_served_request():
         inside = [build(attrs) for attrs in cases]
-    assert inside == outside
     assert [result is ItemSizeTooLarge for result in inside] == [False, False, False, False, True]
-    assert inside[3][3] == ITEM_SIZE_LIMIT
+    assert item_size(cases[3]) == MAX_ITEM_BYTES
+    outside = [build(attrs) for attrs in cases[:2]]
+    assert inside[:2] == outside  # the same items as moto's own
+    assert build(cases[3]) is ItemSizeTooLarge  # moto's own limit, outside the layer: 405,000 bytes
 
 
 def sample_body(shape: Any, depth: int = 0) -> Any:
@@ -650,7 +650,13 @@ PINS: list[tuple[str, Any, str, tuple[str, ...] | None]] = [
     ("template-yaml", yaml, "load", ("stream", "Loader")),
     ("request-parse", parse.JSONParser, "_parse_json_body", ("self", "raw_body", "shape")),
     ("item-size", Item, "__init__", ("self", "hash_key", "range_key", "attrs")),
-    ("item-size", LimitedSizeDict, "__setitem__", ("self", "key", "value")),
+    ("response-serialize", serialize.BaseJSONSerializer, "_serialize_type_structure", ("self", "serialized", "value", "shape", "key")),
+    ("response-serialize", serialize.BaseJSONSerializer, "_serialize_type_map", ("self", "serialized", "value", "shape", "key")),
+    ("response-serialize", serialize.BaseJSONSerializer, "_serialize_type_list", ("self", "serialized", "value", "shape", "key")),
+    ("response-serialize", serialize.ResponseSerializer, "_base64", ("self", "value")),
+    ("query-partition", Table, "query", ("self", "hash_key", "range_comparison", "range_objs", "limit", "exclusive_start_key", "scan_index_forward", "projection_expressions", "index_name", "consistent_read", "filter_expression", "hash_key_conditions", "range_key_conditions", "filter_kwargs")),
+    ("query-partition", Table, "_item_comes_before_dct", ("self", "item", "dct", "hash_key_attrs", "range_key_attrs", "scan_index_forward")),
+    ("query-partition", Table, "_get_last_evaluated_key", ("self", "last_result", "index_name")),
     ("request-parse", parse.JSONParser, "_parse_body_as_json", ("self", "body_contents")),
     ("scope", ThreadedMotoServer, "_server_entry", ("self",)),
     ("drift-aware", Change, "__init__", ("self", "action", "logical_resource_id", "resource_type")),
@@ -698,3 +704,117 @@ def test_the_moto_state_the_layer_reads_and_writes_is_still_there(local_target: 
     for gap, (obj, names) in wanted.items():
         missing = [n for n in names if not hasattr(obj, n)]
         assert not missing, f"moto changed {type(obj).__name__}: gap {gap!r} needs {missing}"
+
+
+def _raw(url: str, operation: str, body: dict[str, Any]) -> tuple[int, bytes]:
+    """POST one DynamoDB JSON request as botocore would (moto reads the region from the signature's scope)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
+        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/dynamodb/aws4_request, "
+                         "SignedHeaders=host, Signature=0"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_costs_query_partition_and_response_serialize_answer_byte_for_byte_as_moto(local_target: Target) -> None:
+    """The layer's server and a stock moto server share this process's DynamoDB: every answer below, pages
+    and their LastEvaluatedKey included, is the same bytes from both (the layer's plans and partition reads
+    did the layer's: the first queries below are the ones they cover)."""
+    from src.database.moto_fidelity import json_responses
+
+    dynamodb = local_target.client("dynamodb")
+    dynamodb.create_table(TableName="pinned", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "p", "KeyType": "HASH"}, {"AttributeName": "s", "KeyType": "RANGE"}],
+                          AttributeDefinitions=[{"AttributeName": "p", "AttributeType": "S"},
+                                                {"AttributeName": "s", "AttributeType": "S"}])
+    every_type = {"n": {"N": "1000000000000000000000000000000000000000"}, "b": {"B": b"\x00\xff"},
+                  "ss": {"SS": ["a", "é"]}, "ns": {"NS": ["1", "2.5"]}, "bs": {"BS": [b"x", b"y"]},
+                  "m": {"M": {"deep": {"L": [{"NULL": True}, {"BOOL": False}, {"M": {}}, {"L": []}]}, "e": {"S": ""}}},
+                  "t": {"BOOL": True}, "u": {"NULL": True}}
+    for partition, count, pad in (("day-1", 40, 0), ("day-2", 30, 40_000), ("day-0", 5, 0)):
+        for n in range(count):
+            dynamodb.put_item(TableName="pinned", Item={"p": {"S": partition}, "s": {"S": f"{n:03d}-é"},
+                                                        "pad": {"S": "x" * pad}, **every_type})
+    plain = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    plain.start()
+    try:
+        url = f"http://127.0.0.1:{plain._server.server_port}"
+        query = {"TableName": "pinned", "KeyConditionExpression": "#p = :p", "ExpressionAttributeNames": {"#p": "p"}}
+        requests: list[tuple[str, dict[str, Any]]] = [
+            ("Query", {**query, "ExpressionAttributeValues": {":p": {"S": "day-1"}}}),
+            ("Query", {**query, "ExpressionAttributeValues": {":p": {"S": "day-1"}}, "Limit": 7,
+                       "ExclusiveStartKey": {"p": {"S": "day-1"}, "s": {"S": "010-é"}}}),
+            ("Query", {**query, "ExpressionAttributeValues": {":p": {"S": "day-1"}}, "ScanIndexForward": False,
+                       "Limit": 4, "ConsistentRead": True}),
+            ("Query", {**query, "ExpressionAttributeValues": {":p": {"S": "day-2"}}}),  # cut at 1 MB
+            ("Query", {**query, "ExpressionAttributeValues": {":p": {"S": "nothing"}}}),
+            ("Query", {**query, "ExpressionAttributeValues": {":p": {"S": "day-1"}, ":t": {"BOOL": True}},
+                       "FilterExpression": "t = :t", "Limit": 3}),  # moto's own path
+            ("Query", {**query, "KeyConditionExpression": "#p = :p AND begins_with(s, :s)",
+                       "ExpressionAttributeValues": {":p": {"S": "day-1"}, ":s": {"S": "01"}}}),
+            ("Scan", {"TableName": "pinned", "Limit": 5}),
+            ("GetItem", {"TableName": "pinned", "Key": {"p": {"S": "day-0"}, "s": {"S": "001-é"}}}),
+        ]
+        seen = 0
+        for operation, body in requests:
+            answered = _raw(local_target.endpoint_url or "", operation, body)
+            assert answered == _raw(url, operation, body), (operation, body)
+            seen += answered[1].count(b'"BOOL": false') + answered[1].count(b'"BOOL":false')
+        day_two = _raw(url, *requests[3])[1]
+        assert b"LastEvaluatedKey" in day_two  # the size limit cut that page, on both
+        assert seen > 40
+        assert json_responses._plan.cache_info().currsize >= 3  # the plans answered the layer's requests
+    finally:
+        plain.stop()
+
+
+def test_cost_query_partition_leaves_every_other_query_to_moto() -> None:
+    """Called outside moto's backend (no filter operator given), a query falls back to moto's own."""
+    from src.database.moto_fidelity import queries
+
+    calls: list[Any] = []
+    table = Table("t", account_id="123456789012", region="us-east-1",
+                  schema=[{"AttributeName": "p", "KeyType": "HASH"}, {"AttributeName": "s", "KeyType": "RANGE"}],
+                  attr=[{"AttributeName": "p", "AttributeType": "S"}, {"AttributeName": "s", "AttributeType": "S"}])
+    result = queries.query_partition(lambda *args, **kwargs: calls.append(args) or ([], 0, None), table,
+                                     DynamoType({"S": "x"}), None, [], None, None, True, None)
+    assert result == ([], 0, None) and len(calls) == 1
+
+
+def test_cost_response_serialize_gives_motos_bytes_for_unusual_values_too() -> None:
+    """Values moto's own answers never hold, serialized with and without the layer: a member spelled as its
+    ``xform_name``, two members, None members and elements, a value that is not a plain dict (moto's walk)."""
+    import collections
+
+    from moto.core.responses import get_service_model
+    from moto.core.serialize import XFormedAttributePicker
+
+    from src.database.moto_fidelity import install
+
+    install()
+    operation = get_service_model("dynamodb").operation_model("Query")
+    items = [
+        {"a": {"s": "lower-case member name"}, "b": {"S": "two", "N": "2"}, "c": {"S": None}, "d": {"NULL": None}},
+        {"l": {"L": [None, {"S": "x"}, collections.OrderedDict(S="ordered")]}, "m": {"M": {"gone": None, "k": {"N": "1"}}}},
+        {"ss": {"SS": ["a", None]}, "bs": {"BS": [b"\x01"]}, "t": {"BOOL": False}},
+        collections.OrderedDict(o={"S": "an item that is not a plain dict"}),
+    ]
+    result = {"Items": items, "Count": len(items), "ScannedCount": len(items)}
+
+    def body() -> Any:
+        serializer = serialize.JSONSerializer(operation_model=operation, pretty_print=False,
+                                              value_picker=XFormedAttributePicker())
+        return serializer.serialize(result)["body"]
+
+    outside = body()
+    with inside_a_served_request():
+        inside = body()
+    assert inside == outside
+    assert '"lower-case member name"' in inside and '"ordered"' in inside

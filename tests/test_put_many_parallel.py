@@ -84,7 +84,7 @@ def test_items_never_processed_are_listed_in_input_order_and_the_rest_written() 
 
 
 def test_a_failed_request_lists_exactly_what_was_not_confirmed() -> None:
-    fake = FakeTable(fail_on_call=4)
+    fake = FakeTable(fail_on_call=4, fail_with=("ValidationException", 400))
     items = numbered_items(DAY, 1000)
 
     with pytest.raises(BatchWriteError) as caught:
@@ -97,7 +97,7 @@ def test_a_failed_request_lists_exactly_what_was_not_confirmed() -> None:
 
 
 def test_the_first_request_failing_raises_its_own_error() -> None:
-    fake = FakeTable(fail_on_call=1)
+    fake = FakeTable(fail_on_call=1, fail_with=("ValidationException", 400))
     with pytest.raises(ServiceError):
         store_on(fake).put_many(numbered_items(DAY, 100))
     assert fake.calls == 1 and not fake.applied
@@ -113,7 +113,7 @@ def test_a_pause_holds_every_worker_and_a_second_throttled_worker_joins_it() -> 
         in_pause.set()
         assert release.wait(10)
 
-    backoff = _SharedBackoff(RetryPolicy(sleep=sleep))
+    backoff = _SharedBackoff(RetryPolicy(sleep=sleep), remaining=lambda: 60.0)
     pausing = threading.Thread(target=backoff.pause)
     pausing.start()
     assert in_pause.wait(10)

@@ -18,17 +18,12 @@ Every refusal is an ``ItemValidationError`` naming the attribute path.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, DecimalException
 from typing import Any
 
-from boto3.dynamodb.types import (
-    DYNAMODB_CONTEXT,
-    Binary,
-    TypeDeserializer,
-    TypeSerializer,
-)
+from boto3.dynamodb.types import Binary, TypeSerializer
 
 from .errors import ItemValidationError
 
@@ -137,23 +132,53 @@ def to_attribute(value: Any, path: str) -> AttributeValue:
     return attribute
 
 
-class _PlainDeserializer(TypeDeserializer):  # type: ignore[misc]  # boto3 ships no type hints
-    """``TypeDeserializer`` giving plain Python values in one pass.
+class _PlainDeserializer:
+    """Reads attribute values as plain Python values in one pass, as ``TypeDeserializer.deserialize`` would.
 
-    Numbers come back as ``int``
-    when integral, else ``float`` (not ``Decimal``), binaries as ``bytes`` (not ``Binary``),
-    at any depth (lists, maps and sets go back through these methods).
+    The same types as boto3's public ``TypeDeserializer`` (which this mirrors without
+    subclassing it), except: numbers come back as ``int`` when integral, else ``float``
+    (not ``Decimal``), binaries as ``bytes`` (not ``Binary``), at any depth.
+
+    Numbers are read exactly (``Decimal(text)``), not through boto3's ``DYNAMODB_CONTEXT``:
+    DynamoDB returns a number such as 1E+38 written out in full (39 digits), which that
+    context's 38-digit precision and ``Rounded`` trap refuse although the value has one
+    significant digit (boto3 issues #2500 and #4693; boto3 PR #4699 reads with
+    ``Decimal(value)`` too). What the package writes was checked against DynamoDB's
+    limits on the way in (``dynamodb_number``), so reading needs no check of its own.
     """
 
-    def _deserialize_n(self, value: str) -> int | float:
-        number = DYNAMODB_CONTEXT.create_decimal(value)
-        if not number.is_finite():  # e.g. "NaN" or "x": DynamoDB never stores these
-            raise ValueError(f"{value!r} is not a DynamoDB number")
+    def deserialize(self, value: AttributeValue) -> Any:
+        """Return the plain Python value of one attribute value (``TypeError`` for an unknown type)."""
+        if not value:
+            raise TypeError("Value must be a nonempty dictionary whose key is a valid dynamodb type.")
+        kind = next(iter(value))
+        reader = self._READERS.get(kind)
+        if reader is None:
+            raise TypeError(f"Dynamodb type {kind} is not supported")
+        return reader(self, value[kind])
+
+    def _number(self, text: str) -> int | float:
+        number = Decimal(text)
+        if not number.is_finite():  # e.g. "NaN": DynamoDB never stores these
+            raise ValueError(f"{text!r} is not a DynamoDB number")
         return int(number) if number == number.to_integral_value() else float(number)
 
-    def _deserialize_b(self, value: bytes) -> bytes:
-        plain: bytes = Binary(value).value  # Binary checks the type, as the two-pass conversion did
+    def _binary(self, value: bytes) -> bytes:
+        plain: bytes = Binary(value).value  # Binary checks the type, as boto3's reading does
         return plain
+
+    _READERS: dict[str, Callable[[_PlainDeserializer, Any], Any]] = {
+        "NULL": lambda self, value: None,
+        "BOOL": lambda self, value: value,
+        "S": lambda self, value: value,
+        "N": _number,
+        "B": _binary,
+        "SS": lambda self, value: set(value),
+        "NS": lambda self, value: {self._number(element) for element in value},
+        "BS": lambda self, value: {self._binary(element) for element in value},
+        "L": lambda self, value: [self.deserialize(element) for element in value],
+        "M": lambda self, value: {name: self.deserialize(element) for name, element in value.items()},
+    }
 
 
 PLAIN_DESERIALIZER = _PlainDeserializer()

@@ -5,12 +5,21 @@ batches in flight at once, from a small thread pool that lives for one call. The
 first batch is sent alone on the caller's thread: it checks the table once and, if
 it fails outright, its own error is raised (nothing was written).
 
-Guarantees: every request is confirmed by DynamoDB exactly once or its key is
-listed in ``BatchWriteError.unwritten`` (in input order). Requests DynamoDB returns
-as ``UnprocessedItems`` go back to the front of the queue and are re-sent, each at
-most ``max_attempts`` times. When a request fails outright after others were
-answered, no new batch starts, the batches in flight finish, and ``BatchWriteError``
-lists every key not confirmed (the failed batch and everything not yet sent).
+Guarantees: every request is confirmed by DynamoDB or its key is listed in
+``BatchWriteError``, in input order: in ``unwritten`` when it is known not to be
+stored (refused, or never sent), in ``unconfirmed`` when its outcome is unknown (its
+request was sent, then the connection was cut, the answer timed out or a 5xx came:
+it may be stored; ``write_outcome``). Writing those again is safe: a put or a delete
+of the same key is idempotent. Requests DynamoDB returns as ``UnprocessedItems`` go
+back to the front of the queue and are re-sent, each at most ``max_attempts`` times.
+
+A whole request that fails with a transient error (throttling, a 5xx, a lost answer;
+botocore has already retried it ``ClientSettings.max_attempts`` times) goes back to
+the queue too and is re-sent after the shared backoff, until the call's ``deadline``
+(``DEFAULT_DEADLINE`` seconds from its start) passes; no request starts after it.
+Any other failure (invalid request, access denied, a missing table, an endpoint no
+connection can be made to) stops the call: no new batch starts, the batches in flight
+finish, and ``BatchWriteError`` lists every key not confirmed.
 
 Throttling slows the whole writer down: ``UnprocessedItems`` are not errors, so
 botocore's retries (adaptive mode included) never see them. When any worker gets
@@ -18,7 +27,7 @@ items back, it pauses for a full-jitter exponential backoff while holding a shar
 gate, and every other worker waits at that gate before its next request; a worker
 that gets items back during a pause just waits for it to end. A batch written
 completely resets the backoff. Whole-request throttling errors are botocore's to
-retry, per request, with the client's retry mode.
+retry first, per request, with the client's retry mode, then the writer's.
 
 Capacity (AWS DynamoDB developer guide, on-demand mode and partitions): a write
 costs one write unit per KB of item. All items of one day share one partition key,
@@ -57,6 +66,7 @@ from .errors import (
     ItemValidationError,
 )
 from .item import PARTITION_KEY, SORT_KEY, Key
+from .write_outcome import maybe_applied, start_request, transient, watch
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +76,8 @@ DEFAULT_CONCURRENCY = 8
 DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_BACKOFF_BASE = 0.05
 DEFAULT_BACKOFF_CAP = 2.0
+DEFAULT_DEADLINE = 120.0
+"""Seconds a ``put_many``/``delete_many`` call may spend re-sending what transient errors refused."""
 _MAX_KEYS_SHOWN = 5
 
 
@@ -81,7 +93,14 @@ def backoff_delay(
     Full jitter is the variant AWS recommends for retries of throttled requests
     ("Exponential Backoff And Jitter", AWS Architecture Blog).
     """
-    return uniform(0.0, min(cap, base * 2**retry))
+    return uniform(0.0, min(cap, base * 2 ** min(retry, 64)))  # 2**64 * base passes any cap
+
+
+def checked_deadline(deadline: float) -> float:
+    """Return ``deadline`` (seconds) if it is a positive number, else raise ``ConfigurationError``."""
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not 0 < deadline < float("inf"):
+        raise ConfigurationError(f"deadline must be a positive number of seconds, got {deadline!r}.")
+    return float(deadline)
 
 
 def describe_keys(keys: Sequence[Key]) -> str:
@@ -118,6 +137,7 @@ class Request:
     key: Key
     body: dict[str, Any]
     attempts: int = 0
+    maybe_applied: bool = False  # a request that carried it may have been applied (outcome unknown)
 
 
 def unique_requests(requests: Iterable[Request], what: str) -> list[Request]:
@@ -142,8 +162,9 @@ def _request_key(request: Mapping[str, Any]) -> Key:
 class _SharedBackoff:
     """One backoff for every worker of a call: a pause holds the gate all senders pass."""
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    def __init__(self, policy: RetryPolicy, remaining: Callable[[], float]) -> None:
         self._policy = policy
+        self._remaining = remaining
         self._gate = threading.Lock()
         self._streak = 0
 
@@ -160,7 +181,7 @@ class _SharedBackoff:
         try:
             delay = backoff_delay(self._streak, base=self._policy.backoff_base, cap=self._policy.backoff_cap)
             self._streak += 1
-            self._policy.sleep(delay)
+            self._policy.sleep(max(0.0, min(delay, self._remaining())))  # never past the deadline
         finally:
             self._gate.release()
 
@@ -173,7 +194,15 @@ class BatchWriter:
     """Sends one call's requests (see the module docstring); ``run`` returns how many were confirmed."""
 
     def __init__(
-        self, client: DynamoDBClient, requests: list[Request], *, what: str, concurrency: int, policy: RetryPolicy
+        self,
+        client: DynamoDBClient,
+        requests: list[Request],
+        *,
+        what: str,
+        concurrency: int,
+        policy: RetryPolicy,
+        deadline: float = DEFAULT_DEADLINE,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._table = client.table_name
@@ -183,18 +212,27 @@ class BatchWriter:
         self._total = len(requests)
         self._queue: deque[Request] = deque(requests)
         self._unwritten: list[Request] = []
-        self._backoff = _SharedBackoff(policy)
+        self._deadline = deadline
+        self._clock = clock
+        self._ends = clock() + deadline
+        self._backoff = _SharedBackoff(policy, self._remaining)
         self._changed = threading.Condition()
         self._in_flight = 0
         self._failure: DatabaseError | None = None
-        self._written = self._batches = self._retries = self._resent = 0
+        self._transient: DatabaseError | None = None  # the last transient failure, for the report
+        self._expired = False
+        self._written = self._batches = self._retries = self._resent = self._refused = 0
+
+    def _remaining(self) -> float:
+        return self._ends - self._clock()
 
     def run(self) -> int:
         """Send every request; raise ``BatchWriteError`` (or the first request's own error)."""
         if not self._queue:
             return 0
+        watch(self._client.client)
         self._send(self._take())  # alone: checks the table; its own failure is raised as it is
-        if self._failure is not None:
+        if self._failure is not None and not self._unwritten[0].maybe_applied:
             raise self._failure
         workers = min(self._workers, -(-len(self._queue) // BATCH_SIZE))
         if workers == 1:
@@ -204,8 +242,9 @@ class BatchWriter:
                 for done in [pool.submit(self._work) for _ in range(workers)]:
                     done.result()
         logger.info(
-            "%s: %d items in %d batches, %d retries of unprocessed items (%d items re-sent), up to %d in flight",
-            self._what, self._total, self._batches, self._retries, self._resent, max(workers, 1),
+            "%s: %d items in %d batches, %d retries of unprocessed items (%d items re-sent), "
+            "%d requests re-sent after transient errors, up to %d in flight",
+            self._what, self._total, self._batches, self._retries, self._resent, self._refused, max(workers, 1),
         )
         return self._finish()
 
@@ -223,6 +262,9 @@ class BatchWriter:
                     self._changed.wait()
                 if not self._queue or self._failure is not None:
                     return
+                if self._remaining() <= 0:
+                    self._expired = True
+                    return
                 batch = self._take()
             self._backoff.wait()
             self._send(batch)
@@ -231,9 +273,16 @@ class BatchWriter:
         """Send one batch and account for it; always leaves the in-flight count right."""
         again: list[Request] = []
         try:
+            start_request()
             try:
                 response = self._client.send("BatchWriteItem", {"RequestItems": {self._table: [r.body for r in batch]}})
             except DatabaseError as error:
+                maybe = maybe_applied(error)
+                for request in batch:
+                    request.maybe_applied = request.maybe_applied or maybe
+                if transient(error):
+                    again = batch if self._refused_whole(batch, error) else []
+                    return
                 with self._changed:
                     self._failure = self._failure or error
                     self._unwritten.extend(batch)
@@ -258,20 +307,52 @@ class BatchWriter:
                 self._in_flight -= 1
                 self._changed.notify_all()
 
+    def _refused_whole(self, batch: list[Request], error: DatabaseError) -> bool:
+        """A transient failure of a whole request: pause and return True to re-send it, or False at the deadline."""
+        with self._changed:
+            self._transient = error
+            if self._remaining() <= 0:
+                self._expired = True
+                self._unwritten.extend(batch)
+                return False
+            self._refused += 1
+        for request in batch:
+            request.attempts -= 1  # refused whole: not a send counted against UnprocessedItems' max_attempts
+        self._backoff.pause()
+        return True
+
     def _finish(self) -> int:
+        self._unwritten.extend(self._queue)
         if self._failure is not None:
-            self._unwritten.extend(self._queue)
             raise self._error(reason=self._failure.message) from self._failure
+        if self._expired and self._transient is not None:
+            reason = f"the deadline of {self._deadline:g} s passed while retrying: {self._transient.message}"
+            raise self._error(reason=reason) from self._transient
+        if self._expired:
+            raise self._error(reason=f"the deadline of {self._deadline:g} s passed")
         if self._unwritten:
             raise self._error(reason=f"still unprocessed after {self._policy.max_attempts} attempts")
         return self._written
 
     def _error(self, *, reason: str) -> BatchWriteError:
-        keys = [request.key for request in sorted(self._unwritten, key=lambda request: request.index)]
+        failed = sorted(self._unwritten, key=lambda request: request.index)
+        unwritten = [request.key for request in failed if not request.maybe_applied]
+        unconfirmed = [request.key for request in failed if request.maybe_applied]
+        if not unconfirmed:
+            summary = f"{len(failed)} of {self._total} items were not written to {self._table} ({reason}): "
+            summary += describe_keys(unwritten)
+        else:
+            summary = f"{len(failed)} of {self._total} items are not confirmed in {self._table} ({reason}): "
+            if unwritten:
+                summary += f"{len(unwritten)} were not written ({describe_keys(unwritten)}); "
+            summary += (
+                f"{len(unconfirmed)} may or may not have been written, as their request was sent but its answer "
+                f"was lost or a server error ({describe_keys(unconfirmed)})"
+            )
         return BatchWriteError(
-            f"{self._what}: {len(keys)} of {self._total} items were not written to {self._table} ({reason}): "
-            f"{describe_keys(keys)}. Retry those items later.",
-            unwritten=keys,
+            f"{self._what}: {summary}. Writing them again is safe: a put or delete of one key is idempotent.",
+            unwritten=unwritten,
+            unconfirmed=unconfirmed,
         )
 
 

@@ -225,10 +225,17 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
             "or set the profile's region.",
             operation=operation,
         )
-    if isinstance(error, (ConnectTimeoutError, ReadTimeoutError)):
+    if isinstance(error, ReadTimeoutError):  # connected and sent: the answer is what did not come in time
         return EndpointUnreachableError(
-            f"{operation} timed out{target} (no answer within the configured timeouts, after every retry). "
-            "Check the endpoint and network, or raise ClientSettings.connect_timeout / read_timeout.",
+            f"{operation} timed out{target} reading the answer: the endpoint took the request but did not "
+            "answer within ClientSettings.read_timeout, on every attempt. A slow endpoint or a large answer "
+            "(e.g. an emulator) may need a longer read_timeout.",
+            operation=operation,
+        )
+    if isinstance(error, ConnectTimeoutError):
+        return EndpointUnreachableError(
+            f"{operation} timed out{target} connecting (no connection within ClientSettings.connect_timeout, "
+            "after every retry). Check the endpoint and network, or raise connect_timeout.",
             operation=operation,
         )
     if isinstance(error, ConnectionClosedError):
@@ -310,14 +317,21 @@ class ItemExistsError(DatabaseError):
 class BatchWriteError(DatabaseError):
     """A batch write ended with items not confirmed as written.
 
-    ``unwritten`` lists their ``(digest_date, item_id)`` keys in input order, so the
-    caller can retry exactly those; every other item of the call was written.
+    Their ``(digest_date, item_id)`` keys, in input order: ``unwritten``, known not to be
+    written; ``unconfirmed``, whose outcome is unknown (their request was sent, then its
+    answer was lost or was a server error: they may be stored). Every other item of the
+    call was written. Writing both lists again is safe: a put (or delete) is idempotent.
     """
 
     default_message = "Some items of the batch were not written."
 
     def __init__(
-        self, message: str | None = None, unwritten: list[tuple[str, str]] | None = None, **details: str | None
+        self,
+        message: str | None = None,
+        unwritten: list[tuple[str, str]] | None = None,
+        unconfirmed: list[tuple[str, str]] | None = None,
+        **details: str | None,
     ) -> None:
         super().__init__(message, **details)  # type: ignore[arg-type]
         self.unwritten: list[tuple[str, str]] = list(unwritten or [])
+        self.unconfirmed: list[tuple[str, str]] = list(unconfirmed or [])

@@ -19,10 +19,12 @@ from typing import Any
 from .batch import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_CAP,
+    DEFAULT_DEADLINE,
     DEFAULT_MAX_ATTEMPTS,
     BatchWriter,
     Request,
     RetryPolicy,
+    checked_deadline,
     unique_requests,
     worker_count,
 )
@@ -176,35 +178,54 @@ class DigestStore:
         )
         return bool(response.get("Attributes"))
 
-    def put_many(self, items: Iterable[DigestItem], *, concurrency: int | None = None) -> int:
+    def put_many(
+        self, items: Iterable[DigestItem], *, concurrency: int | None = None, deadline: float = DEFAULT_DEADLINE
+    ) -> int:
         """Write ``items`` with ``BatchWriteItem``; return how many were written.
 
         Up to ``concurrency`` requests of 25 items are in flight at once (default: 8, or
         the client's connection pool if smaller; an explicit value above the pool, 10
         connections by default, is refused; see ``batch``). Every item is
         validated and keys are checked for duplicates before the first request.
-        Unprocessed items are re-sent after a shared backoff; an item still unwritten
-        after ``max_attempts`` sends ends in ``BatchWriteError``, whose ``unwritten``
-        lists exactly those keys in input order. A request that fails outright raises
-        its own error if it was the first one; otherwise ``BatchWriteError`` (caused by
-        that error) lists every item not confirmed as written.
+        Unprocessed items are re-sent after a shared backoff, each at most
+        ``max_attempts`` times. A whole request failing with a transient error
+        (throttling, a 5xx, a cut connection or read timeout, after botocore's own
+        retries) is re-sent after that backoff until ``deadline`` seconds (default 120)
+        from the start of the call have passed; no request starts after that.
+
+        What is not confirmed ends in ``BatchWriteError``, in input order: ``unwritten``
+        lists the items known not written, ``unconfirmed`` those whose request was sent
+        but whose answer was lost or a server error (they may be stored). Calling
+        ``put_many`` again with both is safe: a put of the same item is idempotent. A
+        first request refused outright (e.g. a missing table) raises its own error.
         """
         workers = worker_count(self._client, concurrency)
+        limit = checked_deadline(deadline)
         requests = unique_requests(_put_requests(items), "put_many")
-        return self._write(requests, "put_many", workers)
+        return self._write(requests, "put_many", workers, limit)
 
-    def delete_many(self, keys: Iterable[tuple[str | date, str]], *, concurrency: int | None = None) -> int:
+    def delete_many(
+        self,
+        keys: Iterable[tuple[str | date, str]],
+        *,
+        concurrency: int | None = None,
+        deadline: float = DEFAULT_DEADLINE,
+    ) -> int:
         """Delete the items with these ``(digest_date, item_id)`` keys; return how many requests DynamoDB confirmed.
 
-        The same engine and guarantees as ``put_many`` (a key that was not stored
-        counts as confirmed: DynamoDB does not say whether it existed).
+        The same engine, ``deadline`` and guarantees as ``put_many`` (a key that was not
+        stored counts as confirmed: DynamoDB does not say whether it existed).
         """
         workers = worker_count(self._client, concurrency)
+        limit = checked_deadline(deadline)
         requests = unique_requests(_delete_requests(keys), "delete_many")
-        return self._write(requests, "delete_many", workers)
+        return self._write(requests, "delete_many", workers, limit)
 
-    def _write(self, requests: list[Request], what: str, workers: int) -> int:
-        return BatchWriter(self._client, requests, what=what, concurrency=workers, policy=self._policy).run()
+    def _write(self, requests: list[Request], what: str, workers: int, deadline: float) -> int:
+        writer = BatchWriter(
+            self._client, requests, what=what, concurrency=workers, policy=self._policy, deadline=deadline
+        )
+        return writer.run()
 
 
 def _put_requests(items: Iterable[DigestItem]) -> Iterator[Request]:

@@ -29,7 +29,9 @@ class FakeTable:
 
     ``hold_back(call, requests)`` returns the requests to answer as unprocessed;
     ``before_answer(call)`` runs inside each request (to make requests meet);
-    ``fail_on_call`` raises a ServiceUnavailable error on that request.
+    ``fail_on_call`` (a call number, or a test of it) raises ``fail_with`` (an AWS error
+    code and HTTP status; a ServiceUnavailable 503 unless given) on that request,
+    before applying any of it.
     """
 
     def __init__(
@@ -37,7 +39,8 @@ class FakeTable:
         *,
         hold_back: Callable[[int, list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
         before_answer: Callable[[int], None] | None = None,
-        fail_on_call: int | None = None,
+        fail_on_call: int | Callable[[int], bool] | None = None,
+        fail_with: tuple[str, int] = ("ServiceUnavailable", 503),
         pool: int = 10,
     ) -> None:
         self._real = boto3.client(
@@ -47,6 +50,7 @@ class FakeTable:
         self._hold_back = hold_back or (lambda call, requests: [])
         self._before_answer = before_answer or (lambda call: None)
         self._fail_on_call = fail_on_call
+        self._fail_with = fail_with
         self._lock = threading.Lock()
         self.calls = 0  # BatchWriteItem requests
         self.requests = 0  # requests of any operation
@@ -85,8 +89,10 @@ class FakeTable:
             self.most_active = max(self.most_active, self.active)
         try:
             self._before_answer(call)
-            if call == self._fail_on_call:
-                raise ClientError({"Error": {"Code": "ServiceUnavailable"}, "ResponseMetadata": {"HTTPStatusCode": 503}},
+            failing = self._fail_on_call
+            if call == failing or (callable(failing) and failing(call)):
+                code, status = self._fail_with
+                raise ClientError({"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}},
                                   "BatchWriteItem")
             held = self._hold_back(call, requests)
             with self._lock:

@@ -34,6 +34,7 @@ import enum
 import http.client
 import json
 import logging
+import random
 import select
 import socket
 import socketserver
@@ -103,6 +104,10 @@ class Fault(enum.Enum):
     """Read the request, then stay silent (until stop, ``hold_seconds`` or client close)."""
     SLOW_RESPONSE = "slow_response"
     """Forward the request, but delay the response by ``delay_seconds``."""
+    DROP_AFTER_FORWARD = "drop_after_forward"
+    """Forward the request (upstream applies it), then close the connection without any response."""
+    HTTP_500_AFTER_FORWARD = "http_500_after_forward"
+    """Forward the request (upstream applies it), then answer HTTP 500 ``InternalServerError``."""
 
 
 @dataclass(frozen=True)
@@ -246,6 +251,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self._hold(owner._hold_seconds)
         elif fault is Fault.SLOW_RESPONSE:
             self._forward(body, delay=owner._delay_seconds)
+        elif fault in (Fault.DROP_AFTER_FORWARD, Fault.HTTP_500_AFTER_FORWARD):
+            try:
+                owner._call_upstream(self.command, self.path, list(self.headers.items()), body)
+            except (OSError, http.client.HTTPException) as exc:
+                _LOG.debug("upstream request failed: %r", exc)
+            if fault is Fault.DROP_AFTER_FORWARD:
+                self.close_connection = True
+            else:
+                headers, payload = _render_error(_ERROR_SPECS[Fault.HTTP_500], _wants_json(self.headers))
+                self._respond(500, None, headers, payload)
         else:  # pragma: no cover - exhaustive over Fault
             raise AssertionError(f"unhandled fault {fault!r}")
 
@@ -418,6 +433,7 @@ class FaultProxy:
         self._upstream_timeout = upstream_timeout
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
+        self._random_faults: tuple[tuple[Fault, ...], float, frozenset[str] | None, random.Random] | None = None
         self._requests_seen = 0
         self._faults_injected = 0
         self._by_operation: dict[str, int] = {}
@@ -496,10 +512,27 @@ class FaultProxy:
         with self._lock:
             self._rules.append(_Rule(fault, times, ops))
 
+    def inject_at_random(
+        self, faults: list[Fault], rate: float, *, seed: int = 0, operations: set[str] | None = None
+    ) -> None:
+        """Give each matching request not taken by a queued rule one of ``faults`` with probability ``rate``.
+
+        The draws come from ``random.Random(seed)``, so a run can be repeated (request
+        order between threads aside). ``clear()`` ends it.
+        """
+        if not faults or not all(isinstance(fault, Fault) for fault in faults):
+            raise TypeError(f"faults must be a non-empty list of Fault, got {faults!r}")
+        if not 0 < rate <= 1:
+            raise ValueError(f"rate must be in (0, 1], got {rate!r}")
+        ops = None if operations is None else frozenset(operations)
+        with self._lock:
+            self._random_faults = (tuple(faults), rate, ops, random.Random(seed))
+
     def clear(self) -> None:
-        """Drop every queued fault (counters are kept)."""
+        """Drop every queued fault and random injection (counters are kept)."""
         with self._lock:
             self._rules.clear()
+            self._random_faults = None
 
     @property
     def faults_injected(self) -> int:
@@ -542,6 +575,11 @@ class FaultProxy:
                         del self._rules[index]
                 self._faults_injected += 1
                 return rule.fault
+            if self._random_faults is not None:
+                faults, rate, ops, draw = self._random_faults
+                if (ops is None or key in ops) and draw.random() < rate:
+                    self._faults_injected += 1
+                    return draw.choice(faults)
         return None
 
     def _call_upstream(

@@ -29,10 +29,22 @@ Categories and the fields the report reads (others are kept, not shown):
 - ``items``: ``scenario``, ``written``, ``read`` (items read back equal to those written).
 - ``error_time``: ``case``, ``error``, ``seconds``: time to a clear error outside the
   fault table (e.g. missing credentials).
+- ``numbers``: ``backend``, ``returned`` (how the endpoint wrote 1E+38 back),
+  ``numbers`` (items with large or small numbers written), ``read`` (read back equal
+  by ``get``), ``day`` (True when ``day()`` gave them all back equal).
+- ``put_many_faults``: ``backend``, ``items``, ``requests`` (``BatchWriteItem``
+  requests the proxy saw), ``injected``, ``written`` (what ``put_many`` returned),
+  ``stored`` (items read back), ``seconds``, ``unwritten``, ``unconfirmed``, ``resent``
+  (whole requests ``put_many`` re-sent after botocore's retries gave up).
+- ``put_many_unconfirmed``: ``backend``, ``fault``, ``items``, ``unwritten``,
+  ``unconfirmed``, ``stored_unconfirmed`` and ``stored_unwritten`` (items of each list
+  found stored; the second must be 0).
+- ``large_day``: ``where``, ``items``, ``read`` (read back equal), ``seconds``.
 
 At the end of a run that included ``tests/test_fault_injection.py`` and
 ``tests/test_secret_leaks.py`` in full (no ``-k``/``-m``/node ids), the controller
-merges every file and writes ``tests/reports/reliability.md`` (``write_report``).
+merges every file and writes ``reports/reliability.md`` (``write_report``), under
+the ignored ``reports/`` folder: the run leaves the work tree as it was.
 """
 
 from __future__ import annotations
@@ -51,7 +63,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 ENV_VAR = "VIBEDIGEST_FIGURES_DIR"
-REPORT_PATH = Path("tests") / "reports" / "reliability.md"
+REPORT_PATH = Path("reports") / "reliability.md"
 REQUIRED_FILES = ("tests/test_fault_injection.py", "tests/test_secret_leaks.py")
 REGENERATE = "python -m pytest tests/test_fault_injection.py tests/test_secret_leaks.py -n 2"
 FAULT_ORDER = (
@@ -258,11 +270,62 @@ def render(entries: list[dict[str, Any]], *, outcome: str, invocation: str, when
         lines.append(f"{seconds:.2f} s ({error}, {case}) over {len(timed)} error cases.")
     else:
         lines.append("No error cases were timed in this run.")
+    lines += _data_sections(entries)
     return "\n".join(lines) + "\n"
 
 
+def _table(title: str, intro: str, header: str, rows: list[str], missing: str) -> list[str]:
+    """A report section: a markdown table of ``rows`` under ``header``, or ``missing`` when there are none."""
+    columns = header.count("|") - 1
+    return ["", f"## {title}", "", intro, "", *([header, "|" + "---|" * columns, *rows] if rows else [missing])]
+
+
+def _data_sections(entries: list[dict[str, Any]]) -> list[str]:
+    """Numbers read back, faults ridden out by ``put_many``, unwritten vs unconfirmed, large days."""
+    numbers = [
+        f"| {e.get('backend')} | `{str(e.get('returned'))[:12]}{'...' if len(str(e.get('returned'))) > 12 else ''}` "
+        f"({len(str(e.get('returned')))} chars) | {e.get('numbers')} | {e.get('read')} | "
+        f"{'yes' if e.get('day') else 'NO'} |"
+        for e in _by(entries, "numbers")
+    ]
+    faults = [
+        f"| {e.get('backend')} | {e.get('items')} | {e.get('requests')} | {e.get('injected')} | {e.get('resent')} | "
+        f"{e.get('written')} | {e.get('stored')} | {e.get('unwritten')} / {e.get('unconfirmed')} | "
+        f"{_seconds(e.get('seconds'))} |"
+        for e in _by(entries, "put_many_faults")
+    ]
+    lost = [
+        f"| {e.get('backend')} | {e.get('fault')} | {e.get('items')} | {e.get('unwritten')} | {e.get('unconfirmed')} | "
+        f"{e.get('stored_unconfirmed')} | {e.get('stored_unwritten')} |"
+        for e in _by(entries, "put_many_unconfirmed")
+    ]
+    days = [
+        f"| {e.get('where')} | {e.get('items')} | {e.get('read')} | {_seconds(e.get('seconds'))} |"
+        for e in _by(entries, "large_day")
+    ]
+    return [
+        *_table("Numbers read back", "Items with scores 1e38, 1e125, -1e38, 1.5e50, ... and extra numbers up to 10**125, "
+                "put and read back with get and day(); 1E+38 as the endpoint returned it (DynamoDB and dynalite "
+                "write it out in full).", "| Backend | 1E+38 returned as | Items | Read back equal | day() equal |",
+                numbers, "No number round trips were recorded (`tests/test_numbers_read_back.py` records them)."),
+        *_table("Transient faults ridden out by put_many", "30 % of BatchWriteItem requests answered 500, 503 or "
+                "throttling by the fault proxy; put_many with default settings.",
+                "| Backend | Items | Requests | Faults injected | Re-sent by put_many | Written | Stored "
+                "| Unwritten / unconfirmed | Time |",
+                faults, "No put_many fault runs were recorded (`tests/test_put_many_faults.py` records them)."),
+        *_table("Unwritten vs unconfirmed after answers lost in flight", "The endpoint applies each request, then "
+                "the proxy cuts the connection or answers 500; put_many gives up at its deadline. No item listed "
+                "unwritten may be stored.", "| Backend | Fault | Items | Unwritten | Unconfirmed | Stored of "
+                "unconfirmed | Stored of unwritten (must be 0) |", lost,
+                "No lost-answer runs were recorded (`tests/test_put_many_faults.py` records them)."),
+        *_table("Large days read back", "One day of numbered items in a table with another day, read with day() and "
+                "the package's default settings.", "| Endpoint | Items | Read back equal | Time |", days,
+                "No large days were recorded (`tests/test_large_day.py` records them)."),
+    ]
+
+
 def write_report(root: Path, entries: list[dict[str, Any]], *, outcome: str, invocation: str) -> Path:
-    """Render the entries and write ``tests/reports/reliability.md`` under ``root``."""
+    """Render the entries and write ``reports/reliability.md`` under ``root``."""
     path = root / REPORT_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(entries, outcome=outcome, invocation=invocation), encoding="utf-8")

@@ -27,13 +27,6 @@
   parser (``LibyamlLoader``) with ``yaml.Loader``'s own constructors and resolvers,
   moto's tag constructor included, so the document is the same (0.6 ms). Without
   libyaml in PyYAML the patch is not installed.
-- ``item-size``: moto's ``Item`` stores its attributes in a ``LimitedSizeDict``, whose
-  every assignment sums the sizes of all attributes already there, so building an
-  item of n attributes sizes them n(n+1)/2 times (a tenth of the server's CPU in a
-  25-item ``BatchWriteItem`` of this project's items). Inside a served request an
-  item's attributes are sized once, and the same ``ItemSizeTooLarge`` is raised when
-  their sum passes moto's limit: sizes are never negative, so a sum that passes it at
-  the last attribute is the only way a partial sum could have passed it before.
 """
 
 from __future__ import annotations
@@ -48,9 +41,6 @@ import botocore.session
 import yaml
 from moto import backends
 from moto.core.base_backend import BackendDict
-from moto.dynamodb.exceptions import ItemSizeTooLarge
-from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
-from moto.dynamodb.models.utilities import bytesize
 from moto.kms import models
 
 from ..target import shared_loader
@@ -58,13 +48,12 @@ from .scope import patch
 
 
 def install() -> None:
-    """Patch moto's key creation, service listing, backend lookup, YAML parsing and item sizing (module docstring)."""
+    """Patch moto's key creation, service listing, backend lookup and YAML parsing (module docstring)."""
     patch(models, "generate_private_key", "kms-key-pair", _deferred)
     patch(backends, "list_of_moto_modules", "service-list", _service_modules)
     patch(BackendDict, "_create_account_specific_backend", "backend-lookup", _create_unless_there)
     if yaml.__with_libyaml__:
         patch(yaml, "load", "template-yaml", _parsed_by_libyaml)
-    patch(Item, "__init__", "item-size", _sized_once)
 
 
 @contextlib.contextmanager
@@ -138,19 +127,3 @@ class LibyamlLoader(_LIBYAML):  # type: ignore[misc]
 
 def _parsed_by_libyaml(original: Callable[..., Any], stream: Any, Loader: Any = None) -> Any:  # noqa: N803
     return original(stream, LibyamlLoader if Loader is yaml.Loader else Loader)
-
-
-ITEM_SIZE_LIMIT = 405_000
-"""moto's limit on an item's size in bytes (``LimitedSizeDict``; AWS's is 400 KB)."""
-
-
-def _sized_once(
-    original: Callable[..., None], item: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]
-) -> None:
-    """``Item.__init__`` with the attributes sized once: the same item, or the same ``ItemSizeTooLarge``."""
-    typed = {key: DynamoType(value) for key, value in attrs.items()}
-    if sum(bytesize(key) + value.size() for key, value in typed.items()) > ITEM_SIZE_LIMIT:
-        raise ItemSizeTooLarge
-    item.hash_key = hash_key
-    item.range_key = range_key
-    item.attrs = LimitedSizeDict(typed)  # its __init__ fills it without sizing again
