@@ -19,7 +19,7 @@ from src.database.settings import ClientSettings
 from src.database.stack import StackDeployer
 from src.database.target import Target
 from src.database.template import load_template
-from tests.support.fault_proxy import FaultProxy, SilentEndpoint
+from tests.support.fault_proxy import FaultProxy, SilentEndpoint, TricklingEndpoint
 
 pytestmark = [
     pytest.mark.usefixtures("restore_logging"),  # cli.main reconfigures logging; tests/conftest.py
@@ -66,6 +66,28 @@ def test_a_silent_endpoint_ends_the_command_at_the_timeout_plus_one_read_timeout
     assert "had no answer in time" in lines[0] and lines[0].endswith("Or raise --timeout.")
     assert read_timeout == 1
     assert 2 <= elapsed < 2 + read_timeout + 1, elapsed
+
+
+@pytest.mark.long  # waits out the 5 s timeout
+@pytest.mark.parametrize("part", ["body", "status"])
+def test_a_trickling_endpoint_ends_deploy_timeout_5_within_7_seconds(
+    part: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 20: a byte every 2 s (a large body, or the status line) with the default settings.
+
+    Each read gets a byte in time, so botocore's read timeout alone never fires; the
+    attempt in flight is given up at the deadline, with the silent endpoint's error.
+    """
+    load_template()  # lint now, cached for the command, as above
+    with TricklingEndpoint(part, interval=2.0) as trickling:
+        started = time.monotonic()
+        code = main(["deploy", "--timeout", "5", "--endpoint-url", trickling.url])
+        elapsed = time.monotonic() - started
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 1
+    assert len(lines) == 1 and lines[0].startswith("error: Gave up after 5 s: "), lines
+    assert "had no answer in time" in lines[0] and lines[0].endswith("Or raise --timeout.")
+    assert 5 <= elapsed < 6, elapsed
 
 
 def test_a_call_after_the_deadline_is_never_sent(local_target: Target) -> None:

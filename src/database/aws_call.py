@@ -7,7 +7,8 @@ Roles:
   The client, the deployer and the verifier all call AWS through it.
 - ``check_parameters``: botocore's parameter validation, with ``call_aws``'s error,
   for a client built without it (``DynamoDBClient.call``).
-- ``prepare``: registers two botocore event handlers on a client (idempotent):
+- ``prepare``: gives a client's answers a total time limit (``answer_limit``) and
+  registers two botocore event handlers on it (idempotent):
   ``_note_attempts`` remembers how many attempts a failed call made (botocore
   raises connection errors and timeouts without a count), and
   ``_foreign_error_body`` lets botocore parse an error answered in another
@@ -36,6 +37,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.validate import validate_parameters
 
+from .answer_limit import limit_answers
 from .errors import AWS_CALL_ERRORS, DatabaseError, translate
 
 logger = logging.getLogger(__name__)
@@ -94,6 +96,7 @@ def prepare(client: BaseClient) -> BaseClient:
     if events is not None:
         events.register("after-call-error", _note_attempts, unique_id=_ATTEMPTS_HANDLER_ID)
         events.register("before-parse", _foreign_error_body, unique_id=_FOREIGN_ERROR_HANDLER_ID)
+    limit_answers(client)
     return client
 
 

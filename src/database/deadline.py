@@ -3,7 +3,8 @@
 ``Deadline(seconds)`` starts when it is made. ``check(what)`` raises
 ``DeadlineExceededError`` once it has passed; the deployer's polling loops call it.
 ``bind(client)`` makes a botocore client's calls end by the deadline too, with two of
-botocore's own event handlers (no second retry loop, no thread):
+botocore's own event handlers and a limit on the attempt in flight (no second retry
+loop, no thread):
 
 - ``before-send``: an attempt that would start after the deadline raises instead of
   being sent. botocore returns an exception it does not know from the attempt and
@@ -11,10 +12,12 @@ botocore's own event handlers (no second retry loop, no thread):
 - ``needs-retry``: an attempt that failed on the network (a read timeout, a dropped
   connection) after the deadline is not retried, and botocore's backoff sleep is
   skipped.
+- the attempt in flight: its connect timeout and the time allowed for its whole answer
+  are capped by the time left (``answer_limit.limit_answers``), so an answer still
+  arriving at the deadline, however slowly its bytes trickle in, is given up on then.
 
-So a call that started in time ends at most one connect or read timeout after the
-deadline: ``--timeout 5`` against an endpoint that never answers ends after about
-5 s plus one read timeout, not after every retry of every call.
+So ``--timeout 5`` against an endpoint that never answers, or answers a byte at a
+time, ends after about 5 s, not after every retry of every call.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 from botocore.client import BaseClient
 
+from .answer_limit import limit_answers
 from .aws_call import location
 from .errors import DeadlineExceededError
 
@@ -85,4 +89,5 @@ class Deadline:
         tag = f"vibedigest-deadline-{id(self)}"
         events.register("before-send", before_send, unique_id=f"{tag}-send")
         events.register("needs-retry", needs_retry, unique_id=f"{tag}-retry")
+        limit_answers(client, self.remaining)
         return client
