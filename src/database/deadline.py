@@ -31,6 +31,7 @@ from botocore.client import BaseClient
 from .answer_limit import limit_answers
 from .aws_call import location
 from .errors import DeadlineExceededError
+from .redaction import redact_exception
 
 Clock = Callable[[], float]
 
@@ -81,6 +82,7 @@ class Deadline:
             if caught_exception is None or isinstance(caught_exception, DeadlineExceededError) or not self.passed():
                 return
             name = getattr(operation, "name", None)
+            redact_exception(caught_exception)  # chained below: it may hold the signed request
             raise DeadlineExceededError(
                 f"Gave up after {self.seconds:g} s: {name} to {where} had no answer in time ({caught_exception}).",
                 operation=name,

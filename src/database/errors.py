@@ -9,7 +9,8 @@ Roles:
   boto exception, when there is one, is chained as ``__cause__``.
 - ``translate``: maps a botocore/boto3 exception to the matching package error.
   The AWS message is passed through ``redaction.redact`` (a signature mismatch
-  quotes the signed headers, the security token among them) and kept to one line.
+  quotes the signed headers, the security token among them) and kept to one line;
+  the boto exception itself, which the caller chains, is redacted in place.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
-from .redaction import redact
+from .redaction import redact, redact_exception
 
 _MAX_AWS_MESSAGE = 300
 
@@ -202,8 +203,10 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
     """Map a boto exception raised by ``operation`` to the package's own error.
 
     ``where`` names the region/endpoint for the message. The returned error is meant
-    to be raised ``from error`` by the caller, so the original stays in the chain.
+    to be raised ``from error`` by the caller, so the original stays in the chain:
+    ``error`` and what is chained to it are redacted first, in place (``redact_exception``).
     """
+    redact_exception(error)
     if isinstance(error, DatabaseError):
         return error
     if isinstance(error, ClientError):
