@@ -827,3 +827,96 @@ def test_cli_against_a_server_quoting_the_signed_request_leaks_nothing(
     scan.add_records(collector.records)
     scan.add_files(planted)
     scan.check()
+
+
+# -- credential_process failures keep botocore's reason, redacted -------------------------------------
+
+CREDENTIAL_PROCESS = '''\
+import json, sys
+case = sys.argv[1]
+creds = {"Version": 1, "AccessKeyId": "%(key_id)s", "SecretAccessKey": "%(secret)s", "SessionToken": "%(token)s"}
+if case == "malformed":  # cut short: not JSON, though it holds the secret
+    print(json.dumps(creds)[:-1])
+elif case == "exit 1":
+    print("refresh failed: aws_session_token = %(token)s", file=sys.stderr)
+    sys.exit(1)
+elif case == "version 2":
+    print(json.dumps({**creds, "Version": 2}))
+elif case == "missing key":
+    del creds["SecretAccessKey"]
+    print(json.dumps(creds))
+''' % {"key_id": MARKER_KEY_ID, "secret": MARKER_SECRET, "token": MARKER_TOKEN}
+
+CREDENTIAL_PROCESS_CASES = {
+    # case -> the reason botocore gives, as the message must keep it
+    "malformed": "JSONDecodeError: ",
+    "exit 1": f"Error when retrieving credentials from custom-process: refresh failed: aws_session_token = "
+              f"{redaction.REDACTED}",
+    "version 2": "Unsupported version '2' for credential process provider, supported versions: 1",
+    "missing key": "Missing required key in response: 'SecretAccessKey'",
+}
+
+
+@pytest.fixture
+def credential_process_profile(planted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str]:
+    """A function making profile ``cp-<case>`` run a real credential_process script for ``case``; returns the name."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    script = inputs / "credentials.py"
+    script.write_text(CREDENTIAL_PROCESS)
+    config = inputs / "config"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(inputs / "credentials"))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+
+    def profile(case: str) -> str:
+        name = "cp-" + case.replace(" ", "-")
+        config.write_text(f"[profile {name}]\nregion = us-east-1\n"
+                          f"credential_process = {sys.executable} {script} \"{case}\"\n")
+        return name
+
+    return profile
+
+
+@pytest.mark.parametrize("case", list(CREDENTIAL_PROCESS_CASES))
+def test_a_failing_credential_process_is_reported_with_botocores_reason_redacted(
+    case: str, credential_process_profile: Callable[[str], str], debug_root: tuple[io.StringIO, RecordCollector],
+) -> None:
+    """Issue 20 §6: not "Cannot build the dynamodb client ... AWS_ENDPOINT_URL*", nor a bare class name."""
+    stream, collector = debug_root
+    profile = credential_process_profile(case)
+    started = time.perf_counter()
+    with pytest.raises(DatabaseError) as excinfo:
+        DynamoDBClient(table_name="VibeDigest-dev", endpoint_url=refused_endpoint(), profile=profile).test_connection()
+    seconds = time.perf_counter() - started
+    error = excinfo.value
+    record("error_time", case=f"credential_process: {case}", error=type(error).__name__, seconds=seconds)
+    scan = Scan(f"credential_process: {case}")
+    add_exception_outputs(scan, case, error)
+    scan.add("root DEBUG stream", stream.getvalue())
+    scan.add_records(collector.records)
+    assert type(error) is CredentialsError, repr(error)
+    assert str(error).startswith("The AWS credentials could not be obtained: ")
+    assert CREDENTIAL_PROCESS_CASES[case] in str(error)
+    assert "credential_process" in str(error) and "AWS_ENDPOINT_URL" not in str(error)
+    assert "\n" not in str(error) and error.__cause__ is not None
+    assert seconds < ERROR_BOUND
+    scan.check()
+
+
+def test_cli_reports_a_failing_credential_process_in_one_line(
+    credential_process_profile: Callable[[str], str], run_cli: tuple[Callable[[list[str]], CliRun], RecordCollector],
+) -> None:
+    run, collector = run_cli
+    scan = Scan("CLI: failing credential_process")
+    for case, reason in CREDENTIAL_PROCESS_CASES.items():
+        result = run(["--debug", "status", "--env", "dev", "--target", "aws", "--profile",
+                      credential_process_profile(case), "--endpoint-url", refused_endpoint()])
+        scan.add(f"{case} stdout", result.stdout)
+        scan.add(f"{case} stderr", result.stderr)
+        lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+        assert result.code == 1 and len(lines) == 1, result.stderr[-2000:]
+        assert lines[0].startswith("error: The AWS credentials could not be obtained: ") and reason in lines[0]
+    scan.add_records(collector.records)
+    scan.check()
