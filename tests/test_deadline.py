@@ -87,7 +87,7 @@ def test_a_trickling_endpoint_ends_deploy_timeout_5_within_7_seconds(
     assert code == 1
     assert len(lines) == 1 and lines[0].startswith("error: Gave up after 5 s: "), lines
     assert "had no answer in time" in lines[0] and lines[0].endswith("Or raise --timeout.")
-    assert 5 <= elapsed < 6, elapsed
+    assert 5 <= elapsed < 7, elapsed  # issue 20: within --timeout plus at most 1 s (5.0 s measured)
 
 
 def test_a_call_after_the_deadline_is_never_sent(local_target: Target) -> None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -42,6 +43,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from boto3.dynamodb.types import TypeDeserializer
 
 from src.database import DigestItem, DigestStore
@@ -54,7 +56,7 @@ from src.database.errors import (
     ThrottledError,
 )
 from src.database.local_endpoint import EmbeddedEndpoint
-from src.database.answer_limit import limit_answers
+from src.database.answer_limit import AnswerLimits, _LimitedReader, limit_answers
 from src.database.settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_ATTEMPTS,
@@ -567,6 +569,39 @@ def test_every_client_the_package_builds_or_is_given_gets_the_answer_limit() -> 
         assert limit_answers(client)  # idempotent: the same classes again
         assert client._endpoint.http_session._pool_classes_by_scheme["http"] is pools["http"]
     assert limit_answers(object()) is False  # a test double is left alone
+
+
+def test_the_answer_limit_follows_the_clients_timeouts_and_the_deadline() -> None:
+    """A socket read through the limit: its own timeout capped by the time left, restored after; none left: at once."""
+    limits = AnswerLimits()
+    assert limits.budget(None) is None  # a client built without timeouts gets no limit
+    assert limits.budget(3) == 3
+    limits.remaining = lambda: 1.5
+    assert limits.budget(3) == 1.5 and limits.budget(None) == 1.5
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        ours.settimeout(5.0)
+        reader = _LimitedReader(ours, time.monotonic() + 0.3)
+        assert reader.fileno() == ours.fileno()
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            reader.readinto(bytearray(10))  # the peer says nothing: given up at 0.3 s, not 5 s
+        assert 0.25 < time.monotonic() - started < 2
+        assert ours.gettimeout() == 5.0
+        late = _LimitedReader(ours, time.monotonic() - 1)
+        with pytest.raises(TimeoutError, match="did not arrive in full"):
+            late.readinto(bytearray(10))
+        late.close()
+        late.close()
+
+
+def test_a_client_built_without_timeouts_reads_answers_without_a_limit(moto_server: EmbeddedEndpoint) -> None:
+    client = boto3.client(
+        "dynamodb", endpoint_url=moto_server.url, region_name="us-east-1", aws_access_key_id="testing",
+        aws_secret_access_key="testing", config=Config(connect_timeout=None, read_timeout=None),
+    )
+    DynamoDBClient(table_name="VibeDigest-dev", client=client)  # prepares it: the limit is installed
+    assert "TableNames" in client.list_tables()
 
 
 class _WebPage(BaseHTTPRequestHandler):

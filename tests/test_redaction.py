@@ -224,6 +224,23 @@ def test_redact_exception_survives_cycles_and_odd_exceptions() -> None:
     redaction.redact_exception(error)  # C-level attributes (filename) are left; no exception
     assert error.errno == 2
 
+    class FixedArgs(Exception):
+        args = property(lambda self: ("fixed",))  # type: ignore[assignment]
+
+    odd = FixedArgs()
+    assert redaction.redact_exception(odd) is odd and odd.args == ("fixed",)
+
+
+def test_an_exception_text_not_made_from_its_args_is_redacted_when_logged(
+    fresh_install: None, capture: pytest.LogCaptureFixture
+) -> None:
+    """``OSError`` prints its file name, a C-level attribute ``redact_exception`` cannot change: ``exc_text`` is redacted."""
+    error = OSError(2, "No such file", "x-amz-security-token:abcdefgh")
+    logging.getLogger("src.database.target").debug("failed", exc_info=error)
+    (record,) = capture.records
+    assert "abcdefgh" not in capture.text and f"x-amz-security-token:{REDACTED}" in capture.text
+    assert record.exc_text is not None and "abcdefgh" not in record.exc_text
+
 
 def test_exc_info_records_of_watched_loggers_are_redacted(
     fresh_install: None, capture: pytest.LogCaptureFixture, clean_redaction: None

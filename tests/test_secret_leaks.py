@@ -100,6 +100,8 @@ class Scan:
     what: str
     texts: list[tuple[str, str]] = field(default_factory=list)
     secrets: tuple[str, ...] = MARKERS
+    kind: str = ""
+    """``"exception chain"`` for the scans of whole exception chains (their own line in the report)."""
 
     def add(self, label: str, text: object) -> None:
         """Add one output (any object: its ``str`` is scanned)."""
@@ -141,7 +143,8 @@ class Scan:
     def check(self) -> None:
         """Record the figures, then assert that nothing leaked."""
         leaks = self.leaks()
-        record("secret_scan", what=self.what, outputs=len(self.texts), leaks=len(leaks), planted=len(self.secrets))
+        record("secret_scan", what=self.what, outputs=len(self.texts), leaks=len(leaks), planted=len(self.secrets),
+               kind=self.kind)
         assert self.texts, "nothing was scanned"
         assert leaks == [], f"planted credentials leaked into: {leaks[:10]}"
 
@@ -767,7 +770,7 @@ def test_a_server_quoting_the_signed_request_leaks_nothing_through_the_exception
     ``repr``, ``__cause__``/``__context__``, ``.response``, traceback or ``logging.exception`` output.
     """
     stream, collector = debug_root
-    scan = Scan("exception chains: a server quoting the signed request")
+    scan = Scan("exception chains: a server quoting the signed request", kind="exception chain")
     with stub_server(_SignatureMismatch) as url:
         client = DynamoDBClient(table_name="VibeDigest-dev", endpoint_url=url)
         calls: dict[str, Callable[[], Any]] = {
@@ -892,7 +895,7 @@ def test_a_failing_credential_process_is_reported_with_botocores_reason_redacted
     seconds = time.perf_counter() - started
     error = excinfo.value
     record("error_time", case=f"credential_process: {case}", error=type(error).__name__, seconds=seconds)
-    scan = Scan(f"credential_process: {case}")
+    scan = Scan(f"credential_process: {case}", kind="exception chain")
     add_exception_outputs(scan, case, error)
     scan.add("root DEBUG stream", stream.getvalue())
     scan.add_records(collector.records)
