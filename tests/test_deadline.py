@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import pytest
+from botocore.exceptions import BotoCoreError, ClientError
 
 from src.database.cli import main
 from src.database.deadline import Deadline
@@ -19,7 +20,7 @@ from src.database.settings import ClientSettings
 from src.database.stack import StackDeployer
 from src.database.target import Target
 from src.database.template import load_template
-from tests.support.fault_proxy import FaultProxy, SilentEndpoint, TricklingEndpoint
+from tests.support.fault_proxy import Fault, FaultProxy, SilentEndpoint, TricklingEndpoint
 
 pytestmark = [
     pytest.mark.usefixtures("restore_logging"),  # cli.main reconfigures logging; tests/conftest.py
@@ -101,6 +102,37 @@ def test_a_call_after_the_deadline_is_never_sent(local_target: Target) -> None:
             client.list_tables()
         assert proxy.requests_seen == 1
     assert caught.value.operation == "ListTables"
+
+
+@pytest.mark.parametrize("fault", [Fault.THROTTLING, Fault.HTTP_503, Fault.DROP_CONNECTION], ids=lambda f: f.name)
+def test_no_retry_starts_whose_backoff_could_end_after_the_deadline(fault: Fault, local_target: Target) -> None:
+    """botocore sleeps before a retry (up to 1 s after a first throttling, 50 ms after other errors); with less
+    time left than that, the call ends at once rather than after the deadline. With time left, botocore retries."""
+    clock = Clock()
+    deadline = Deadline(10, clock=clock)
+    with FaultProxy(str(local_target.endpoint_url)) as proxy:
+        client = deadline.bind(Target.local(proxy.url, settings=ClientSettings(max_attempts=2)).client("dynamodb"))
+        proxy.inject(fault, times=None, operations={"ListTables"})
+        clock.now = 10 - (0.5 if fault is Fault.THROTTLING else 0.01)
+        with pytest.raises(DeadlineExceededError, match=r"Gave up after 10 s: ListTables to ") as caught:
+            client.list_tables()
+        assert proxy.requests_by_operation["ListTables"] == 1
+        clock.now = 0
+        with pytest.raises(BotoCoreError if fault is Fault.DROP_CONNECTION else ClientError):
+            client.list_tables()
+        assert proxy.requests_by_operation["ListTables"] == 3  # retried: botocore's own 2 attempts
+    if fault is Fault.DROP_CONNECTION:
+        assert "had no answer in time" in str(caught.value)
+    else:
+        assert "with no time left to retry it" in str(caught.value) and caught.value.code
+
+
+def test_an_error_botocore_does_not_retry_is_left_to_it_near_the_deadline(local_target: Target) -> None:
+    clock = Clock()
+    client = Deadline(10, clock=clock).bind(local_target.client("dynamodb"))
+    clock.now = 9.99
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        client.describe_table(TableName="VibeDigest-nowhere")
 
 
 def test_the_deployer_shares_a_given_deadline_across_operations(local_target: Target) -> None:
