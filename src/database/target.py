@@ -32,7 +32,6 @@ from . import redaction
 from .aws_call import location, prepare
 from .deadline import Deadline
 from .errors import ConfigurationError, credential_source_error, translate
-from .redaction import redact_exception
 from .settings import ClientSettings, shown, validate_endpoint_url, validate_region
 
 if TYPE_CHECKING:
@@ -130,7 +129,8 @@ class Target:
         except BotoCoreError as error:
             raise translate(error, operation="credential resolution") from error
         except ValueError as error:  # botocore lets a credential_process's unparsable output through
-            raise credential_source_error(error, operation="credential resolution") from redact_exception(error)
+            redaction.redact_exception(error)  # its .doc is the whole output, the secret key perhaps in it
+            raise credential_source_error(error, operation="credential resolution") from error
         try:
             core = built if isinstance(built, botocore.session.Session) else built._session  # boto3 keeps it private
             config = self.settings.botocore_config(core)
