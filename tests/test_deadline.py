@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import pytest
+from botocore.exceptions import BotoCoreError, ClientError
 
 from src.database.cli import main
 from src.database.deadline import Deadline
@@ -19,7 +20,7 @@ from src.database.settings import ClientSettings
 from src.database.stack import StackDeployer
 from src.database.target import Target
 from src.database.template import load_template
-from tests.support.fault_proxy import FaultProxy, SilentEndpoint
+from tests.support.fault_proxy import Fault, FaultProxy, SilentEndpoint, TricklingEndpoint
 
 pytestmark = [
     pytest.mark.usefixtures("restore_logging"),  # cli.main reconfigures logging; tests/conftest.py
@@ -68,6 +69,28 @@ def test_a_silent_endpoint_ends_the_command_at_the_timeout_plus_one_read_timeout
     assert 2 <= elapsed < 2 + read_timeout + 1, elapsed
 
 
+@pytest.mark.long  # waits out the 5 s timeout
+@pytest.mark.parametrize("part", ["body", "status"])
+def test_a_trickling_endpoint_ends_deploy_timeout_5_within_7_seconds(
+    part: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 20: a byte every 2 s (a large body, or the status line) with the default settings.
+
+    Each read gets a byte in time, so botocore's read timeout alone never fires; the
+    attempt in flight is given up at the deadline, with the silent endpoint's error.
+    """
+    load_template()  # lint now, cached for the command, as above
+    with TricklingEndpoint(part, interval=2.0) as trickling:
+        started = time.monotonic()
+        code = main(["deploy", "--timeout", "5", "--endpoint-url", trickling.url])
+        elapsed = time.monotonic() - started
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 1
+    assert len(lines) == 1 and lines[0].startswith("error: Gave up after 5 s: "), lines
+    assert "had no answer in time" in lines[0] and lines[0].endswith("Or raise --timeout.")
+    assert 5 <= elapsed < 7, elapsed  # issue 20: within --timeout plus at most 1 s (5.0 s measured)
+
+
 def test_a_call_after_the_deadline_is_never_sent(local_target: Target) -> None:
     clock = Clock()
     deadline = Deadline(10, clock=clock)
@@ -79,6 +102,37 @@ def test_a_call_after_the_deadline_is_never_sent(local_target: Target) -> None:
             client.list_tables()
         assert proxy.requests_seen == 1
     assert caught.value.operation == "ListTables"
+
+
+@pytest.mark.parametrize("fault", [Fault.THROTTLING, Fault.HTTP_503, Fault.DROP_CONNECTION], ids=lambda f: f.name)
+def test_no_retry_starts_whose_backoff_could_end_after_the_deadline(fault: Fault, local_target: Target) -> None:
+    """botocore sleeps before a retry (up to 1 s after a first throttling, 50 ms after other errors); with less
+    time left than that, the call ends at once rather than after the deadline. With time left, botocore retries."""
+    clock = Clock()
+    deadline = Deadline(10, clock=clock)
+    with FaultProxy(str(local_target.endpoint_url)) as proxy:
+        client = deadline.bind(Target.local(proxy.url, settings=ClientSettings(max_attempts=2)).client("dynamodb"))
+        proxy.inject(fault, times=None, operations={"ListTables"})
+        clock.now = 10 - (0.5 if fault is Fault.THROTTLING else 0.01)
+        with pytest.raises(DeadlineExceededError, match=r"Gave up after 10 s: ListTables to ") as caught:
+            client.list_tables()
+        assert proxy.requests_by_operation["ListTables"] == 1
+        clock.now = 0
+        with pytest.raises(BotoCoreError if fault is Fault.DROP_CONNECTION else ClientError):
+            client.list_tables()
+        assert proxy.requests_by_operation["ListTables"] == 3  # retried: botocore's own 2 attempts
+    if fault is Fault.DROP_CONNECTION:
+        assert "had no answer in time" in str(caught.value)
+    else:
+        assert "with no time left to retry it" in str(caught.value) and caught.value.code
+
+
+def test_an_error_botocore_does_not_retry_is_left_to_it_near_the_deadline(local_target: Target) -> None:
+    clock = Clock()
+    client = Deadline(10, clock=clock).bind(local_target.client("dynamodb"))
+    clock.now = 9.99
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        client.describe_table(TableName="VibeDigest-nowhere")
 
 
 def test_the_deployer_shares_a_given_deadline_across_operations(local_target: Target) -> None:

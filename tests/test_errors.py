@@ -17,6 +17,7 @@ from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
+    CredentialRetrievalError,
     EndpointConnectionError,
     HTTPClientError,
     NoCredentialsError,
@@ -135,9 +136,20 @@ def test_error_code_reads_the_code_or_empty() -> None:
         (
             PartialCredentialsError(provider="env", cred_var="AWS_SECRET_ACCESS_KEY"),
             CredentialsError,
-            ["No AWS credentials found"],
+            ["Incomplete AWS credentials: Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY."],
         ),
-        (TokenRetrievalError(provider="sso", error_msg=SECRET), InvalidCredentialsError, ["SSO session"]),
+        (
+            TokenRetrievalError(provider="sso", error_msg=f"refresh failed, {{'refreshToken': '{SECRET}'}}"),
+            InvalidCredentialsError,
+            ["SSO session's token could not be refreshed: Error when retrieving token from sso: refresh failed, "
+             f"{{'refreshToken': '{REDACTED}'}}."],
+        ),
+        (
+            CredentialRetrievalError(provider="custom-process", error_msg=f"exit 1: aws_secret_access_key={SECRET}"),
+            CredentialsError,
+            ["The AWS credentials could not be obtained: Error when retrieving credentials from custom-process: "
+             f"exit 1: aws_secret_access_key={REDACTED}. Check the profile's credential_process"],
+        ),
         (UnauthorizedSSOTokenError(), InvalidCredentialsError, ["SSO session"]),
         (NoRegionError(), ConfigurationError, ["No AWS region configured", "region= argument", "AWS_REGION"]),
         (

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -42,6 +43,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from boto3.dynamodb.types import TypeDeserializer
 
 from src.database import DigestItem, DigestStore
@@ -54,7 +56,9 @@ from src.database.errors import (
     ThrottledError,
 )
 from src.database.local_endpoint import EmbeddedEndpoint
+from src.database.answer_limit import AnswerLimits, _LimitedReader, limit_answers
 from src.database.settings import (
+    DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_READ_TIMEOUT,
     ClientSettings,
@@ -65,6 +69,7 @@ from tests.support.fault_proxy import (
     Fault,
     FaultProxy,
     SilentEndpoint,
+    TricklingEndpoint,
     refused_endpoint,
 )
 from tests.support.figures import record
@@ -107,6 +112,8 @@ PERSISTENT_EXPECTATIONS: dict[str, tuple[type[DatabaseError], tuple[str, ...]]] 
     "SLOW_RESPONSE": (EndpointUnreachableError, ("timed out", "read_timeout")),
     "REFUSED_CONNECTION": (EndpointUnreachableError, ("Could not reach the endpoint", "Is it running")),
     "SILENT_ENDPOINT": (EndpointUnreachableError, ("timed out", "reading the answer", "read_timeout")),
+    "TRICKLING_BODY": (EndpointUnreachableError, ("timed out", "read_timeout")),
+    "TRICKLING_STATUS": (EndpointUnreachableError, ("timed out", "read_timeout")),
     "NOT_DYNAMODB_200": (
         ServiceError,
         ("answered without a table description", "Check that the endpoint URL points at DynamoDB"),
@@ -493,6 +500,108 @@ def test_silent_endpoint_with_the_default_settings_fails_within_15_seconds(
     assert type(error) is EndpointUnreachableError, repr(error)
     assert accepted == DEFAULT_MAX_ATTEMPTS
     assert DEFAULT_MAX_ATTEMPTS * DEFAULT_READ_TIMEOUT <= seconds < DEFAULTS_BOUND
+
+
+TRICKLE_INTERVAL = 0.2
+"""A byte every 0.2 s: well within the tests' 0.5 s read timeout, so no single read ever times out."""
+
+
+@pytest.mark.parametrize("part", ["body", "status"])
+def test_trickling_answer_ends_in_the_silent_endpoints_error_after_the_read_timeouts(
+    part: str, client_logs: pytest.LogCaptureFixture
+) -> None:
+    """A byte every 0.2 s (a 1 MB body, or the status line): each attempt is given up at its read timeout.
+
+    botocore's read timeout alone restarts at every byte: the call would go on for days.
+    """
+    with TricklingEndpoint(part, interval=TRICKLE_INTERVAL) as endpoint:
+        client = client_at(endpoint.url, "VibeDigest-dev", attempts=PERSISTENT_ATTEMPTS)
+
+        _, error, seconds = timed(client.test_connection)
+        requests = endpoint.requests
+
+    _check_persistent(f"TRICKLING_{part.upper()}", error, seconds, requests, client_logs, "DescribeTable")
+    assert requests == PERSISTENT_ATTEMPTS
+    assert PERSISTENT_ATTEMPTS * TIMEOUT <= seconds < PERSISTENT_ATTEMPTS * (TIMEOUT + TIMEOUT) + 1
+
+
+@pytest.mark.long  # waits out the default timeouts (about 9 s)
+def test_trickling_endpoint_with_the_default_settings_fails_within_15_seconds(
+    client_logs: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 20: ``200 OK``, a large Content-Length, then a byte every 2 s; no settings given.
+
+    Bound: attempts x (connect + read timeout) + botocore's backoff (25 ms base for a
+    timeout), here about 3 x 3 s: the connection itself is made at once.
+    """
+    with TricklingEndpoint("body", interval=2.0) as endpoint:
+        client = DynamoDBClient("dev", endpoint_url=endpoint.url)
+        _, error, seconds = timed(client.test_connection)
+        requests = endpoint.requests
+    record(
+        "fault",
+        fault="TRICKLING_BODY (default settings)",
+        scenario="persistent",
+        injected=requests,
+        outcome="clear error" if type(error) is EndpointUnreachableError else f"unexpected: {error!r}",
+        retries=max(requests - 1, 0),
+        attempts=requests,
+        seconds=seconds,
+        error=type(error).__name__ if error else "",
+    )
+    assert type(error) is EndpointUnreachableError, repr(error)
+    assert "timed out" in str(error)
+    assert requests == DEFAULT_MAX_ATTEMPTS
+    assert DEFAULT_MAX_ATTEMPTS * DEFAULT_READ_TIMEOUT <= seconds < DEFAULTS_BOUND
+    assert seconds < DEFAULT_MAX_ATTEMPTS * (DEFAULT_CONNECT_TIMEOUT + DEFAULT_READ_TIMEOUT) + 1
+
+
+def test_every_client_the_package_builds_or_is_given_gets_the_answer_limit() -> None:
+    """The limit relies on two private botocore names (``answer_limit``): fail here if a release renames them."""
+    built = Target.local("http://127.0.0.1:1").client("dynamodb")
+    given = boto3.client("dynamodb", endpoint_url="http://127.0.0.1:1", region_name="us-east-1")
+    DynamoDBClient(table_name="VibeDigest-dev", client=given)
+
+    for client in (built, given):
+        pools = client._endpoint.http_session._pool_classes_by_scheme  # noqa: SLF001 - what answer_limit changes
+        assert {scheme: pool.__name__ for scheme, pool in pools.items()} == {
+            "http": "LimitedAWSHTTPConnectionPool", "https": "LimitedAWSHTTPSConnectionPool"}
+        assert limit_answers(client)  # idempotent: the same classes again
+        assert client._endpoint.http_session._pool_classes_by_scheme["http"] is pools["http"]
+    assert limit_answers(object()) is False  # a test double is left alone
+
+
+def test_the_answer_limit_follows_the_clients_timeouts_and_the_deadline() -> None:
+    """A socket read through the limit: its own timeout capped by the time left, restored after; none left: at once."""
+    limits = AnswerLimits()
+    assert limits.budget(None) is None  # a client built without timeouts gets no limit
+    assert limits.budget(3) == 3
+    limits.remaining = lambda: 1.5
+    assert limits.budget(3) == 1.5 and limits.budget(None) == 1.5
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        ours.settimeout(5.0)
+        reader = _LimitedReader(ours, time.monotonic() + 0.3)
+        assert reader.fileno() == ours.fileno()
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            reader.readinto(bytearray(10))  # the peer says nothing: given up at 0.3 s, not 5 s
+        assert 0.25 < time.monotonic() - started < 2
+        assert ours.gettimeout() == 5.0
+        late = _LimitedReader(ours, time.monotonic() - 1)
+        with pytest.raises(TimeoutError, match="did not arrive in full"):
+            late.readinto(bytearray(10))
+        late.close()
+        late.close()
+
+
+def test_a_client_built_without_timeouts_reads_answers_without_a_limit(moto_server: EmbeddedEndpoint) -> None:
+    client = boto3.client(
+        "dynamodb", endpoint_url=moto_server.url, region_name="us-east-1", aws_access_key_id="testing",
+        aws_secret_access_key="testing", config=Config(connect_timeout=None, read_timeout=None),
+    )
+    DynamoDBClient(table_name="VibeDigest-dev", client=client)  # prepares it: the limit is installed
+    assert "TableNames" in client.list_tables()
 
 
 class _WebPage(BaseHTTPRequestHandler):

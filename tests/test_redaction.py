@@ -9,9 +9,12 @@ installed flag) so these tests leave no trace on others.
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Iterator
 
 import pytest
+from botocore.awsrequest import AWSPreparedRequest
+from botocore.exceptions import ClientError, ConnectionClosedError
 
 from src.database import redaction
 from src.database.target import Target
@@ -73,12 +76,27 @@ def capture(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
         ("aws_secret_access_key = abcdefSECRETxyz", "abcdefSECRETxyz"),
         ("'aws_session_token': 'tokenTOKENtoken'", "tokenTOKENtoken"),
         ("AWS_SECRET_ACCESS_KEY=abcdefSECRETxyz", "abcdefSECRETxyz"),
+        # issue 20 §7: headers echoed inside a JSON string (escaped quotes), once or twice escaped
+        (
+            r'{"body": "{\"Authorization\": \"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/dynamodb/'
+            r'aws4_request, SignedHeaders=host;x-amz-date, Signature=0123456789abcdef\"}"}',
+            "Signature=0123456789abcdef",
+        ),
+        (r'\"Authorization\": \"AWS4-HMAC-SHA256 Credential=AKID\/20240101, Signature=feedface\"', "feedface"),
+        (r'\\\"Authorization\\\": \\\"AWS4-HMAC-SHA256 Credential=AKID, Signature=feedface\\\"', "feedface"),
+        (r'{\"X-Amz-Security-Token\": \"FwoGZXIvYXdzE\/abc+def==\"}', "FwoGZXIvYXdzE"),
+        (r'{\"SecretAccessKey\": \"abcdefSECRET\/xyz\"}', "SECRET"),
     ],
 )
 def test_redact_replaces_credential_header_values(text: str, secret: str) -> None:
     result = redact(text)
     assert secret not in result
     assert REDACTED in result
+
+
+def test_an_escaped_authorization_header_keeps_the_json_around_it() -> None:
+    text = r'{\"Authorization\": \"AWS4-HMAC-SHA256 Credential=AKID, Signature=feedface\", \"Host\": \"x\"}'
+    assert redact(text) == rf'{{\"Authorization\": \"{REDACTED}\", \"Host\": \"x\"}}'
 
 
 def test_redact_keeps_the_rest_of_the_text() -> None:
@@ -158,3 +176,90 @@ def test_botocore_wire_log_of_a_signed_request_carries_no_secret(
     assert SECRET_KEY not in text
     assert SESSION_TOKEN not in text
     assert REDACTED in text
+
+
+# -- exceptions: redact_exception and exc_info records -------------------------------------------
+
+
+def _signature_mismatch(token: str) -> ClientError:
+    """A ClientError as botocore builds it from AWS's answer to a signature it cannot verify."""
+    message = f"The Canonical String for this request should have been\n'POST\n/\nx-amz-security-token:{token}\n'"
+    return ClientError(
+        {"Error": {"Code": "InvalidSignatureException", "Message": message},
+         "ResponseMetadata": {"HTTPStatusCode": 400, "HTTPHeaders": {"x-echo": token}}},
+        "DescribeTable",
+    )
+
+
+def test_redact_exception_cleans_the_whole_chain_in_place(clean_redaction: None) -> None:
+    register_secrets(SESSION_TOKEN)
+    request = AWSPreparedRequest("POST", "https://dynamodb.us-east-1.amazonaws.com/",
+                                 {"X-Amz-Security-Token": "unregistered-token", "Authorization": "AWS4 Signature=ab"},
+                                 b"{}", False)
+    inner = ConnectionClosedError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com/", request=request)
+    outer = _signature_mismatch(SESSION_TOKEN)
+    outer.__context__ = inner
+    outer.add_note(f"note with {SESSION_TOKEN}")
+    wrapper = RuntimeError(f"raised with {SESSION_TOKEN}".encode())
+    wrapper.__cause__ = outer
+
+    assert redaction.redact_exception(wrapper) is wrapper
+
+    text = "".join(traceback.format_exception(wrapper)) + repr(vars(outer)) + repr(vars(inner)) + repr(wrapper.args)
+    assert SESSION_TOKEN not in text and "unregistered-token" not in text and "Signature=ab" not in text
+    assert outer.response["Error"]["Code"] == "InvalidSignatureException"  # the rest is kept
+    assert outer.response["Error"]["Message"].endswith(f"x-amz-security-token:{REDACTED}\n'")
+    assert outer.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert request.headers["Authorization"] == REDACTED and request.method == "POST"
+    assert str(outer) == f"An error occurred (InvalidSignatureException) when calling the DescribeTable operation: " \
+        f"The Canonical String for this request should have been\n'POST\n/\nx-amz-security-token:{REDACTED}\n'"
+
+
+def test_redact_exception_survives_cycles_and_odd_exceptions() -> None:
+    first, second = ValueError("x-amz-security-token:abcdefgh"), KeyError("k")
+    first.__context__, second.__context__ = second, first
+    assert redaction.redact_exception(first) is first
+    assert str(first) == f"x-amz-security-token:{REDACTED}"
+    error = OSError(2, "No such file", "x-amz-security-token:abcdefgh")
+    redaction.redact_exception(error)  # C-level attributes (filename) are left; no exception
+    assert error.errno == 2
+
+    class FixedArgs(Exception):
+        args = property(lambda self: ("fixed",))  # type: ignore[assignment]
+
+    odd = FixedArgs()
+    assert redaction.redact_exception(odd) is odd and odd.args == ("fixed",)
+
+
+def test_an_exception_text_not_made_from_its_args_is_redacted_when_logged(
+    fresh_install: None, capture: pytest.LogCaptureFixture
+) -> None:
+    """``OSError`` prints its file name, a C-level attribute ``redact_exception`` cannot change: ``exc_text`` is redacted."""
+    error = OSError(2, "No such file", "x-amz-security-token:abcdefgh")
+    logging.getLogger("src.database.target").debug("failed", exc_info=error)
+    (record,) = capture.records
+    assert "abcdefgh" not in capture.text and f"x-amz-security-token:{REDACTED}" in capture.text
+    assert record.exc_text is not None and "abcdefgh" not in record.exc_text
+
+
+def test_exc_info_records_of_watched_loggers_are_redacted(
+    fresh_install: None, capture: pytest.LogCaptureFixture, clean_redaction: None
+) -> None:
+    """``logging.exception`` on a watched logger: the exception text printed and the exception itself."""
+    register_secrets(SESSION_TOKEN)
+    error = _signature_mismatch(SESSION_TOKEN)
+    try:
+        raise error
+    except ClientError:
+        logging.getLogger("botocore.endpoint").exception("failed")
+    (record,) = capture.records
+    assert SESSION_TOKEN not in capture.text and "Traceback (most recent call last)" in capture.text
+    assert SESSION_TOKEN not in repr(record.exc_info) and SESSION_TOKEN not in error.response["Error"]["Message"]
+
+
+def test_exc_info_records_of_other_loggers_are_untouched(fresh_install: None, capture: pytest.LogCaptureFixture) -> None:
+    error = ValueError("x-amz-security-token:abcdefgh")
+    logging.getLogger("myapp").error("failed", exc_info=error)
+    (record,) = capture.records
+    assert record.exc_text is None or "abcdefgh" in record.exc_text
+    assert str(error) == "x-amz-security-token:abcdefgh"

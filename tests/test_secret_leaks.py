@@ -26,6 +26,7 @@ credentials and an unknown profile are real boto3 behaviour.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 import subprocess
@@ -36,13 +37,15 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from src.database import cli, redaction
+from src.database import DigestStore, cli, errors, redaction
 from src.database.client import DynamoDBClient
 from src.database.target import Target
 from src.database.errors import (
@@ -53,10 +56,11 @@ from src.database.errors import (
     InvalidCredentialsError,
     TableNotFoundError,
     ThrottledError,
+    error_code,
 )
 from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.settings import ClientSettings
-from tests.support.endpoints import unmeasured
+from tests.support.endpoints import stub_server, unmeasured
 from tests.support.fault_proxy import Fault, FaultProxy, refused_endpoint
 from tests.support.figures import record
 from tests.support.tables import create_digest_table
@@ -96,6 +100,8 @@ class Scan:
     what: str
     texts: list[tuple[str, str]] = field(default_factory=list)
     secrets: tuple[str, ...] = MARKERS
+    kind: str = ""
+    """``"exception chain"`` for the scans of whole exception chains (their own line in the report)."""
 
     def add(self, label: str, text: object) -> None:
         """Add one output (any object: its ``str`` is scanned)."""
@@ -137,7 +143,8 @@ class Scan:
     def check(self) -> None:
         """Record the figures, then assert that nothing leaked."""
         leaks = self.leaks()
-        record("secret_scan", what=self.what, outputs=len(self.texts), leaks=len(leaks), planted=len(self.secrets))
+        record("secret_scan", what=self.what, outputs=len(self.texts), leaks=len(leaks), planted=len(self.secrets),
+               kind=self.kind)
         assert self.texts, "nothing was scanned"
         assert leaks == [], f"planted credentials leaked into: {leaks[:10]}"
 
@@ -657,3 +664,262 @@ def test_missing_credentials_and_unknown_profile_raise_distinct_clear_errors(
     assert profile_seconds < ERROR_BOUND and missing_seconds < ERROR_BOUND
     scan.check()
 
+
+
+# -- a server quoting the signed request: the whole exception chain ---------------------------------
+
+
+class _SignatureMismatch(BaseHTTPRequestHandler):
+    """Answers every request as AWS answers a signature it cannot verify: ``InvalidSignatureException``.
+
+    AWS's message quotes the canonical request it computed, whose signed headers include
+    ``x-amz-security-token:<the token>`` (public reports: aws/aws-sdk-cpp#17,
+    amzn/selling-partner-api-models#1900). This stand-in does the same with the token it
+    received, and also echoes it, with the planted secret key and the Authorization header,
+    in response headers: whatever a server echoes must not come back out.
+    """
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        """Read the request; answer 400 with the canonical request quoted."""
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        token, date = self.headers.get("X-Amz-Security-Token", ""), self.headers.get("X-Amz-Date", "")
+        canonical = "\n".join([
+            "POST", "/", "", f"content-type:{self.headers.get('Content-Type', '')}", f"host:{self.headers.get('Host')}",
+            f"x-amz-date:{date}", f"x-amz-security-token:{token}", f"x-amz-target:{self.headers.get('X-Amz-Target', '')}",
+            "", "content-type;host;x-amz-date;x-amz-security-token;x-amz-target", "e3b0c44298fc1c149afbf4c8996fb924",
+        ])
+        message = (
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
+            "Access Key and signing method. Consult the service documentation for details.\n\nThe Canonical String "
+            f"for this request should have been\n'{canonical}'\n\nThe String-to-Sign should have been\n"
+            f"'AWS4-HMAC-SHA256\n{date}\n20261126/us-east-1/dynamodb/aws4_request\n292fc6cf98dca675'\n"
+        )
+        body = json.dumps({"__type": "com.amazon.coral.service#InvalidSignatureException", "message": message}).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", "leak-hunt")
+        self.send_header("x-echo-token", token)
+        self.send_header("x-echo-key", MARKER_SECRET)
+        self.send_header("x-echo-authorization", self.headers.get("Authorization", ""))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Stay quiet."""
+
+
+def chain_of(error: BaseException) -> list[BaseException]:
+    """``error`` and every exception chained to it (``__cause__``, ``__context__``), once each."""
+    found: list[BaseException] = []
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        pending.extend(link for link in (current.__cause__, current.__context__) if link is not None)
+    return found
+
+
+def add_exception_outputs(scan: Scan, label: str, error: BaseException) -> None:
+    """Everything an application can get out of an error: each chained exception's str, repr, args and attributes
+    (botocore's ``.response`` and ``.kwargs`` among them), the formatted traceback, and ``logging.exception``
+    through the root logger and the package's own logger, formatted by a handler."""
+    scan.add_error(label, error)
+    for index, link in enumerate(chain_of(error)):
+        where = f"{label} chain[{index}] {type(link).__name__}"
+        scan.add(f"{where} str", link)
+        scan.add(f"{where} repr", repr(link))
+        scan.add(f"{where} args", repr(link.args))
+        scan.add(f"{where} attributes", repr(vars(link)))
+        for name in ("response", "kwargs"):
+            if hasattr(link, name):
+                scan.add(f"{where} .{name}", repr(getattr(link, name)))
+    scan.add(f"{label} format_exception", "".join(traceback.format_exception(error)))
+    scan.add(f"{label} format_exception_only", "".join(traceback.format_exception_only(error)))
+    stream, collector = io.StringIO(), RecordCollector()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+    for logger in (logging.getLogger(), logging.getLogger("src.database.client")):
+        logger.addHandler(handler)
+        logger.addHandler(collector)
+        try:
+            try:
+                raise error
+            except DatabaseError:
+                logger.exception("the call failed")
+            logger.error("again, with exc_info", exc_info=error)
+        finally:
+            logger.removeHandler(handler)
+            logger.removeHandler(collector)
+    scan.add(f"{label} logging.exception output", stream.getvalue())
+    assert stream.getvalue().count("the call failed\nTraceback (most recent call last)") == 2  # really formatted
+    assert stream.getvalue().count("again, with exc_info\nTraceback (most recent call last)") == 2
+    scan.add_records(collector.records)
+
+
+def test_a_server_quoting_the_signed_request_leaks_nothing_through_the_exception_chain(
+    planted: Path, debug_root: tuple[io.StringIO, RecordCollector]
+) -> None:
+    """Issue 20 §1: test_connection, call and a DigestStore read against the stand-in, the planted credentials signing.
+
+    The token reaches the answer (the control below); it must then appear in no ``str``,
+    ``repr``, ``__cause__``/``__context__``, ``.response``, traceback or ``logging.exception`` output.
+    """
+    stream, collector = debug_root
+    scan = Scan("exception chains: a server quoting the signed request", kind="exception chain")
+    with stub_server(_SignatureMismatch) as url:
+        client = DynamoDBClient(table_name="VibeDigest-dev", endpoint_url=url)
+        calls: dict[str, Callable[[], Any]] = {
+            "test_connection": client.test_connection,
+            "call": lambda: client.call("ListTables"),
+            "store.day": lambda: DigestStore(DynamoDBClient("dev", endpoint_url=url)).day("2026-11-26"),
+        }
+        errors: dict[str, BaseException] = {}
+        for label, call in calls.items():
+            with pytest.raises(InvalidCredentialsError) as excinfo:
+                call()
+            errors[label] = excinfo.value
+            add_exception_outputs(scan, label, excinfo.value)
+    scan.add("root DEBUG stream", stream.getvalue())
+    scan.add_records(collector.records)
+    for error in errors.values():
+        cause = error.__cause__
+        assert isinstance(cause, ClientError) and error_code(cause) == "InvalidSignatureException"
+        # what AWS said is still there, with the token redacted
+        assert "x-amz-security-token:" + redaction.REDACTED in cause.response["Error"]["Message"]
+        assert cause.response["ResponseMetadata"]["HTTPHeaders"]["x-echo-token"] == redaction.REDACTED
+    scan.check()
+
+
+def test_the_chain_scan_finds_the_token_when_the_chain_is_not_redacted(
+    planted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Control: without ``redact_exception`` the token does come back in the chain, so the scan above can fail."""
+    monkeypatch.setattr(errors, "redact_exception", lambda error: error)
+    with stub_server(_SignatureMismatch) as url:
+        with pytest.raises(InvalidCredentialsError) as excinfo:
+            DynamoDBClient(table_name="VibeDigest-dev", endpoint_url=url).test_connection()
+    scan = Scan("control: exception chain not redacted")
+    add_exception_outputs(scan, "test_connection", excinfo.value)
+    leaks = scan.leaks()
+    assert "test_connection str" not in leaks  # the package's own message was always redacted
+    assert "test_connection chain[1] ClientError str" in leaks
+    assert "test_connection chain[1] ClientError .response" in leaks
+    assert "test_connection format_exception" in leaks
+    assert "test_connection logging.exception output" in leaks
+
+
+def test_cli_against_a_server_quoting_the_signed_request_leaks_nothing(
+    planted: Path, run_cli: tuple[Callable[[list[str]], CliRun], RecordCollector]
+) -> None:
+    """``--debug status`` and ``--debug deploy`` (CloudFormation first): one error line, DEBUG tracebacks clean."""
+    run, collector = run_cli
+    scan = Scan("CLI --debug against a server quoting the signed request")
+    with stub_server(_SignatureMismatch) as url:
+        for command in ("status", "deploy"):
+            result = run(["--debug", command, "--env", "dev", "--target", "aws", "--endpoint-url", url])
+            scan.add(f"{command} stdout", result.stdout)
+            scan.add(f"{command} stderr", result.stderr)
+            assert result.code == 1, result.stderr[-2000:]
+            error_lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+            assert len(error_lines) == 1 and "InvalidSignatureException" in error_lines[0], result.stderr[-2000:]
+    scan.add_records(collector.records)
+    scan.add_files(planted)
+    scan.check()
+
+
+# -- credential_process failures keep botocore's reason, redacted -------------------------------------
+
+CREDENTIAL_PROCESS = '''\
+import json, sys
+case = sys.argv[1]
+creds = {"Version": 1, "AccessKeyId": "%(key_id)s", "SecretAccessKey": "%(secret)s", "SessionToken": "%(token)s"}
+if case == "malformed":  # cut short: not JSON, though it holds the secret
+    print(json.dumps(creds)[:-1])
+elif case == "exit 1":
+    print("refresh failed: aws_session_token = %(token)s", file=sys.stderr)
+    sys.exit(1)
+elif case == "version 2":
+    print(json.dumps({**creds, "Version": 2}))
+elif case == "missing key":
+    del creds["SecretAccessKey"]
+    print(json.dumps(creds))
+''' % {"key_id": MARKER_KEY_ID, "secret": MARKER_SECRET, "token": MARKER_TOKEN}
+
+CREDENTIAL_PROCESS_CASES = {
+    # case -> the reason botocore gives, as the message must keep it
+    "malformed": "JSONDecodeError: ",
+    "exit 1": f"Error when retrieving credentials from custom-process: refresh failed: aws_session_token = "
+              f"{redaction.REDACTED}",
+    "version 2": "Unsupported version '2' for credential process provider, supported versions: 1",
+    "missing key": "Missing required key in response: 'SecretAccessKey'",
+}
+
+
+@pytest.fixture
+def credential_process_profile(planted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str]:
+    """A function making profile ``cp-<case>`` run a real credential_process script for ``case``; returns the name."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    script = inputs / "credentials.py"
+    script.write_text(CREDENTIAL_PROCESS)
+    config = inputs / "config"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(inputs / "credentials"))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+
+    def profile(case: str) -> str:
+        name = "cp-" + case.replace(" ", "-")
+        config.write_text(f"[profile {name}]\nregion = us-east-1\n"
+                          f"credential_process = {sys.executable} {script} \"{case}\"\n")
+        return name
+
+    return profile
+
+
+@pytest.mark.parametrize("case", list(CREDENTIAL_PROCESS_CASES))
+def test_a_failing_credential_process_is_reported_with_botocores_reason_redacted(
+    case: str, credential_process_profile: Callable[[str], str], debug_root: tuple[io.StringIO, RecordCollector],
+) -> None:
+    """Issue 20 §6: not "Cannot build the dynamodb client ... AWS_ENDPOINT_URL*", nor a bare class name."""
+    stream, collector = debug_root
+    profile = credential_process_profile(case)
+    started = time.perf_counter()
+    with pytest.raises(DatabaseError) as excinfo:
+        DynamoDBClient(table_name="VibeDigest-dev", endpoint_url=refused_endpoint(), profile=profile).test_connection()
+    seconds = time.perf_counter() - started
+    error = excinfo.value
+    record("error_time", case=f"credential_process: {case}", error=type(error).__name__, seconds=seconds)
+    scan = Scan(f"credential_process: {case}", kind="exception chain")
+    add_exception_outputs(scan, case, error)
+    scan.add("root DEBUG stream", stream.getvalue())
+    scan.add_records(collector.records)
+    assert type(error) is CredentialsError, repr(error)
+    assert str(error).startswith("The AWS credentials could not be obtained: ")
+    assert CREDENTIAL_PROCESS_CASES[case] in str(error)
+    assert "credential_process" in str(error) and "AWS_ENDPOINT_URL" not in str(error)
+    assert "\n" not in str(error) and error.__cause__ is not None
+    assert seconds < ERROR_BOUND
+    scan.check()
+
+
+def test_cli_reports_a_failing_credential_process_in_one_line(
+    credential_process_profile: Callable[[str], str], run_cli: tuple[Callable[[list[str]], CliRun], RecordCollector],
+) -> None:
+    run, collector = run_cli
+    scan = Scan("CLI: failing credential_process")
+    for case, reason in CREDENTIAL_PROCESS_CASES.items():
+        result = run(["--debug", "status", "--env", "dev", "--target", "aws", "--profile",
+                      credential_process_profile(case), "--endpoint-url", refused_endpoint()])
+        scan.add(f"{case} stdout", result.stdout)
+        scan.add(f"{case} stderr", result.stderr)
+        lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+        assert result.code == 1 and len(lines) == 1, result.stderr[-2000:]
+        assert lines[0].startswith("error: The AWS credentials could not be obtained: ") and reason in lines[0]
+    scan.add_records(collector.records)
+    scan.check()

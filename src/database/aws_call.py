@@ -7,11 +7,13 @@ Roles:
   The client, the deployer and the verifier all call AWS through it.
 - ``check_parameters``: botocore's parameter validation, with ``call_aws``'s error,
   for a client built without it (``DynamoDBClient.call``).
-- ``prepare``: registers two botocore event handlers on a client (idempotent):
+- ``prepare``: gives a client's answers a total time limit (``answer_limit``) and
+  registers three botocore event handlers on it (idempotent):
   ``_note_attempts`` remembers how many attempts a failed call made (botocore
-  raises connection errors and timeouts without a count), and
+  raises connection errors and timeouts without a count),
   ``_foreign_error_body`` lets botocore parse an error answered in another
-  service's protocol.
+  service's protocol, and ``_remember_token`` registers the session token each
+  request carries for redaction.
 
 Why the second one: the embedded endpoint (moto) answers a CloudFormation call
 whose resource creation failed inside DynamoDB with DynamoDB's JSON error
@@ -36,12 +38,15 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.validate import validate_parameters
 
+from .answer_limit import limit_answers
 from .errors import AWS_CALL_ERRORS, DatabaseError, translate
+from .redaction import register_secrets
 
 logger = logging.getLogger(__name__)
 
 _ATTEMPTS_HANDLER_ID = "vibedigest-note-attempts"
 _FOREIGN_ERROR_HANDLER_ID = "vibedigest-foreign-error-body"
+_TOKEN_HANDLER_ID = "vibedigest-remember-token"
 _XML_PROTOCOLS = frozenset({"query", "ec2", "rest-xml"})
 _failed_call = threading.local()
 
@@ -85,6 +90,18 @@ def _foreign_error_body(operation_model: Any = None, response_dict: dict[str, An
     ).encode()
 
 
+def _remember_token(request: Any = None, **_: Any) -> None:
+    """Botocore ``before-send`` handler: register the session token the request carries for redaction.
+
+    The token a client resolved at its start is registered then (``Target``); this also
+    covers an injected client and the fresh token of refreshed credentials (assumed
+    roles, SSO), so a server's echo of it is redacted verbatim.
+    """
+    token = getattr(request, "headers", {}).get("X-Amz-Security-Token")
+    if token:
+        register_secrets(token.decode() if isinstance(token, bytes) else str(token))
+
+
 def prepare(client: BaseClient) -> BaseClient:
     """Register this module's botocore handlers on ``client`` (idempotent) and return it.
 
@@ -94,6 +111,8 @@ def prepare(client: BaseClient) -> BaseClient:
     if events is not None:
         events.register("after-call-error", _note_attempts, unique_id=_ATTEMPTS_HANDLER_ID)
         events.register("before-parse", _foreign_error_body, unique_id=_FOREIGN_ERROR_HANDLER_ID)
+        events.register("before-send", _remember_token, unique_id=_TOKEN_HANDLER_ID)
+    limit_answers(client)
     return client
 
 

@@ -9,7 +9,8 @@ Roles:
   boto exception, when there is one, is chained as ``__cause__``.
 - ``translate``: maps a botocore/boto3 exception to the matching package error.
   The AWS message is passed through ``redaction.redact`` (a signature mismatch
-  quotes the signed headers, the security token among them) and kept to one line.
+  quotes the signed headers, the security token among them) and kept to one line;
+  the boto exception itself, which the caller chains, is redacted in place.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
+    CredentialRetrievalError,
     EndpointConnectionError,
     HTTPClientError,
     NoCredentialsError,
@@ -31,7 +33,7 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
-from .redaction import redact
+from .redaction import redact, redact_exception
 
 _MAX_AWS_MESSAGE = 300
 
@@ -191,19 +193,42 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def one_line(text: str) -> str:
+    """``text`` redacted, on one line, shortened: what AWS or botocore said, fit for a message."""
+    text = redact(" ".join(text.split()))
+    return text if len(text) <= _MAX_AWS_MESSAGE else text[:_MAX_AWS_MESSAGE] + "..."
+
+
 def aws_message_of(error: ClientError) -> str:
     """The AWS error message of a ClientError: redacted, on one line, shortened ("" when absent)."""
-    raw = " ".join(str(error.response.get("Error", {}).get("Message") or "").split())
-    text = redact(raw)
-    return text if len(text) <= _MAX_AWS_MESSAGE else text[:_MAX_AWS_MESSAGE] + "..."
+    return one_line(str(error.response.get("Error", {}).get("Message") or ""))
+
+
+def credential_source_error(error: Exception, *, operation: str) -> CredentialsError:
+    """The error for a credential source that failed (a credential_process, an assumed role), with its reason.
+
+    ``error`` is botocore's ``CredentialRetrievalError`` (its message gives the reason:
+    the process's exit status and stderr, a missing key, an unsupported ``Version``), or
+    what botocore let through unchanged: a process's output that is not JSON raises
+    ``json.JSONDecodeError``.
+    """
+    reason = str(error) if isinstance(error, BotoCoreError) else f"{type(error).__name__}: {error}"
+    process = " (a credential_process must print one JSON object)" if isinstance(error, ValueError) else ""
+    return CredentialsError(
+        f"The AWS credentials could not be obtained: {one_line(reason)}{process}. Check the profile's "
+        "credential_process (or its other credential source) in the AWS config file.",
+        operation=operation,
+    )
 
 
 def translate(error: Exception, *, operation: str, table: str | None = None, where: str = "") -> DatabaseError:
     """Map a boto exception raised by ``operation`` to the package's own error.
 
     ``where`` names the region/endpoint for the message. The returned error is meant
-    to be raised ``from error`` by the caller, so the original stays in the chain.
+    to be raised ``from error`` by the caller, so the original stays in the chain:
+    ``error`` and what is chained to it are redacted first, in place (``redact_exception``).
     """
+    redact_exception(error)
     if isinstance(error, DatabaseError):
         return error
     if isinstance(error, ClientError):
@@ -215,9 +240,23 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
             "Check the profile name (profile= argument or AWS_PROFILE) and AWS_CONFIG_FILE.",
             operation=operation,
         )
-    if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
+    if isinstance(error, NoCredentialsError):
         return CredentialsError(operation=operation)
-    if isinstance(error, (TokenRetrievalError, UnauthorizedSSOTokenError)):
+    if isinstance(error, PartialCredentialsError):
+        return CredentialsError(
+            f"Incomplete AWS credentials: {one_line(str(error))}. Give the access key id and the secret key "
+            "together (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or both in the profile).",
+            operation=operation,
+        )
+    if isinstance(error, CredentialRetrievalError):
+        return credential_source_error(error, operation=operation)
+    if isinstance(error, TokenRetrievalError):
+        return InvalidCredentialsError(
+            f"The SSO session's token could not be refreshed: {one_line(str(error))}. "
+            "Log in to the SSO session again and retry.",
+            operation=operation,
+        )
+    if isinstance(error, UnauthorizedSSOTokenError):  # botocore's message names a command: the CLI's job
         return InvalidCredentialsError(operation=operation)
     if isinstance(error, NoRegionError):
         return ConfigurationError(

@@ -31,7 +31,7 @@ from botocore.exceptions import BotoCoreError
 from . import redaction
 from .aws_call import location, prepare
 from .deadline import Deadline
-from .errors import ConfigurationError, translate
+from .errors import ConfigurationError, credential_source_error, translate
 from .settings import ClientSettings, shown, validate_endpoint_url, validate_region
 
 if TYPE_CHECKING:
@@ -124,6 +124,13 @@ class Target:
         """
         built: boto3.Session | botocore.session.Session = session or self.core_session()
         create = built.create_client if isinstance(built, botocore.session.Session) else built.client
+        try:  # resolved here (the client would resolve them anyway) so a failed source is named as such
+            built.get_credentials()
+        except BotoCoreError as error:
+            raise translate(error, operation="credential resolution") from error
+        except ValueError as error:  # botocore lets a credential_process's unparsable output through
+            redaction.redact_exception(error)  # its .doc is the whole output, the secret key perhaps in it
+            raise credential_source_error(error, operation="credential resolution") from error
         try:
             core = built if isinstance(built, botocore.session.Session) else built._session  # boto3 keeps it private
             config = self.settings.botocore_config(core)

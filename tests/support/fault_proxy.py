@@ -52,6 +52,7 @@ __all__ = [
     "Fault",
     "FaultProxy",
     "SilentEndpoint",
+    "TricklingEndpoint",
     "UNKNOWN_OPERATION",
     "refused_endpoint",
 ]
@@ -699,6 +700,129 @@ class SilentEndpoint:
 
     def __enter__(self) -> SilentEndpoint:
         """Start accepting and return self."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the endpoint."""
+        self.close()
+
+
+class TricklingEndpoint:
+    """HTTP listener on 127.0.0.1 that reads each request, then answers one byte every ``interval`` seconds.
+
+    ``part="body"``: a complete ``200 OK`` status line and headers announcing a
+    ``Content-Length`` of ``length`` bytes, then the body a byte at a time; ``part="status"``:
+    the status line itself a byte at a time. Each byte comes well within a read timeout
+    (botocore's restarts at every byte), so only a total limit on the answer ends the call.
+    ``requests`` counts the requests read; use as a context manager.
+    """
+
+    STATUS_LINE = b"HTTP/1.1 200 OK\r\n"
+
+    def __init__(self, part: str = "body", *, interval: float = 0.5, length: int = 1_000_000) -> None:
+        """Bind and listen on a free port (serving starts with :meth:`start`)."""
+        if part not in ("body", "status"):
+            raise ValueError(f"part must be 'body' or 'status', got {part!r}")
+        self.part, self.interval, self.length = part, interval, length
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind((_HOST, 0))
+        self._listener.listen(128)
+        self._port: int = self._listener.getsockname()[1]
+        self._stop_event = threading.Event()
+        self._lock = threading.Lock()
+        self._requests = 0
+        self._connections: list[socket.socket] = []
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the listener."""
+        return f"http://{_HOST}:{self._port}"
+
+    @property
+    def requests(self) -> int:
+        """Number of requests read so far."""
+        with self._lock:
+            return self._requests
+
+    def start(self) -> TricklingEndpoint:
+        """Start accepting in a daemon thread; each connection is answered in a thread of its own."""
+        thread = threading.Thread(target=self._accept_loop, name="trickling-endpoint", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def _accept_loop(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                readable, _, _ = select.select([self._listener], [], [], _STOP_POLL_SECONDS)
+                if not readable:
+                    continue
+                conn, _ = self._listener.accept()
+            except (OSError, ValueError):
+                return
+            thread = threading.Thread(target=self._answer, args=(conn,), daemon=True)
+            with self._lock:
+                self._connections.append(conn)
+                self._threads.append(thread)
+            thread.start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        """Read requests on ``conn`` and trickle an answer to each, until stopped or cut."""
+        reader = conn.makefile("rb")
+        try:
+            while not self._stop_event.is_set():
+                length = 0
+                line = reader.readline(_MAX_LINE)
+                if not line:
+                    return
+                while line not in (b"\r\n", b"\n", b""):
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value.strip() or 0)
+                    line = reader.readline(_MAX_LINE)
+                reader.read(length)
+                with self._lock:
+                    self._requests += 1
+                if self.part == "body":
+                    head = f"Content-Type: application/x-amz-json-1.0\r\nContent-Length: {self.length}\r\n\r\n"
+                    conn.sendall(self.STATUS_LINE + head.encode())
+                    trickled = b"{" + b" " * (self.length - 1)
+                else:
+                    trickled = self.STATUS_LINE
+                for index in range(len(trickled)):
+                    if self._stop_event.wait(self.interval):
+                        return
+                    conn.sendall(trickled[index:index + 1])
+                if self.part == "status":  # the rest of a (useless) answer, should the client still wait
+                    conn.sendall(b"Content-Length: 2\r\n\r\n{}")
+        except (OSError, ValueError):
+            return
+        finally:
+            reader.close()
+
+    def close(self) -> None:
+        """Stop serving, close the listener and every connection, and wait for the threads."""
+        self._stop_event.set()
+        self._listener.close()
+        with self._lock:
+            connections, threads = list(self._connections), list(self._threads)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+        for thread in threads:
+            thread.join(timeout=1.0)
+
+    def __enter__(self) -> TricklingEndpoint:
+        """Start serving and return self."""
         return self.start()
 
     def __exit__(

@@ -25,7 +25,8 @@ Categories and the fields the report reads (others are kept, not shown):
 - ``secret_scan``: ``what`` (the command or call scanned), ``outputs`` (how many
   outputs were scanned: streams, log records, exception texts, files), ``leaks``
   (how many contained a secret), ``planted`` (how many secret values were looked
-  for: the planted markers, plus any temporary credentials the run obtained).
+  for: the planted markers, plus any temporary credentials the run obtained),
+  ``kind`` (``"exception chain"`` for scans of whole exception chains, counted apart too).
 - ``items``: ``scenario``, ``written``, ``read`` (items read back equal to those written).
 - ``error_time``: ``case``, ``error``, ``seconds``: time to a clear error outside the
   fault table (e.g. missing credentials).
@@ -187,6 +188,18 @@ def _fault_tables(faults: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _chain_line(chains: list[dict[str, Any]]) -> str:
+    """The exception-chain scans' own line under the secrets table."""
+    if not chains:
+        return "No exception chain was scanned in this run."
+    return (
+        f"Of these, whole exception chains (a server quoting the signed request, failing credential_process "
+        f"scripts: each chained exception's str, repr, args and attributes such as `.response`, tracebacks, "
+        f"`logging.exception` output): {len(chains)} scenarios, {sum(int(c.get('outputs', 0)) for c in chains)} "
+        f"outputs checked, {sum(int(c.get('leaks', 0)) for c in chains)} leaked."
+    )
+
+
 def render(entries: list[dict[str, Any]], *, outcome: str, invocation: str, when: datetime | None = None) -> str:
     """Build the markdown report from a run's entries."""
     when = when or datetime.now(timezone.utc)
@@ -243,6 +256,8 @@ def render(entries: list[dict[str, Any]], *, outcome: str, invocation: str, when
         "|---:|---:|---:|---:|",
         f"| {len(scans)} | {planted} | {sum(int(s.get('outputs', 0)) for s in scans)} | "
         f"{sum(int(s.get('leaks', 0)) for s in scans)} |",
+        "",
+        _chain_line([s for s in scans if s.get("kind") == "exception chain"]),
         "",
         "## Items written vs read back under faults",
         "",
