@@ -477,7 +477,7 @@ def test_an_unknown_operation_is_a_configuration_error(moto_aws: None) -> None:
         ({"endpoint_url": "http://127.0.0.1:4566"}, "endpoint_url"),
         ({"profile": "other"}, "profile"),
         ({"settings": ClientSettings(max_attempts=2)}, "settings"),
-        ({"session": "a session"}, "session"),
+        ({"session": boto3.Session(region_name="us-east-1")}, "session"),
     ],
 )
 def test_a_ready_client_refuses_arguments_it_would_ignore(
