@@ -29,7 +29,7 @@ from botocore.client import BaseClient
 
 from src.database import cli
 from src.database.cli import build_parser, cmd_serve, main
-from src.database.cli_hints import hint_for
+from src.database.cli_hints import Invocation, hint_for, in_cli_terms
 from src.database.errors import (
     ConfigurationError,
     CredentialsError,
@@ -205,7 +205,7 @@ def test_a_failed_create_points_at_recover_and_status_shows_why(
     assert main(["deploy", "--endpoint-url", server, "--template", str(template)]) == 1
     line = error_line(capsys.readouterr().err)
     assert "ended ROLLBACK_COMPLETE: DigestTable:" in line
-    assert line.endswith("Recover with: python -m src.database recover --env dev")
+    assert line.endswith(f"Recover with: python -m src.database recover --env dev --endpoint-url {server}")
     assert main(["status", "--endpoint-url", server]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Stack vibedigest-dev: ROLLBACK_COMPLETE"
@@ -214,7 +214,7 @@ def test_a_failed_create_points_at_recover_and_status_shows_why(
     assert main(["recover", "--endpoint-url", server]) == 0
     assert capsys.readouterr().out.splitlines()[-2:] == [
         "Deleted vibedigest-dev; it can be deployed again.",
-        "Deploy with: python -m src.database deploy --env dev",
+        f"Deploy with: python -m src.database deploy --env dev --endpoint-url {server}",
     ]
     assert stacks(server) == []
 
@@ -225,7 +225,7 @@ def test_status_of_a_missing_table_is_one_error_line(server: str, capsys: pytest
     assert code == 1
     line = error_line(err)
     assert f"Table 'VibeDigest-prod' not found in us-east-1 ({server})" in line
-    assert line.endswith("Deploy it first: python -m src.database deploy --env prod")  # the CLI's hint
+    assert line.endswith(f"Deploy it first: python -m src.database deploy --env prod --endpoint-url {server}")
     assert out == ""
 
 
@@ -237,7 +237,6 @@ def test_status_of_a_missing_table_is_one_error_line(server: str, capsys: pytest
         (DeadlineExceededError(), "aws", "Raise --timeout; see what the stack did with: "
          "python -m src.database status --env staging --target aws"),
         (CredentialsError(), "aws", "--target local"),
-        (ThrottledError(), "aws", "AWS_MAX_ATTEMPTS"),
         (ConfigurationError("bad"), "aws", ""),
         (EndpointUnreachableError(), "aws", "AWS_ENDPOINT_URL"),
         (EndpointUnreachableError(), "local", "--endpoint-url"),
@@ -246,20 +245,68 @@ def test_status_of_a_missing_table_is_one_error_line(server: str, capsys: pytest
 )
 def test_the_cli_adds_the_command_hint_the_library_leaves_out(error: DatabaseError, target: str, hint: str) -> None:
     assert "python -m" not in str(error)
+    given = Invocation(environment="staging", target=target)
     if hint:
-        assert hint in hint_for(error, "staging", target)
+        assert hint in hint_for(error, given)
     else:
-        assert hint_for(error, "staging", target) == ""
+        assert hint_for(error, given) == ""
 
 
-def test_a_missing_region_gets_the_region_option_as_hint() -> None:
-    from botocore.exceptions import NoRegionError
+def test_every_suggested_command_carries_the_options_given_shell_quoted() -> None:
+    """Pasted as it is, a suggestion reaches the endpoint, region, profile and environment the user gave."""
+    given = Invocation(command="status", environment="staging", target="aws", endpoint_url="http://127.0.0.1:1/a b",
+                       region="eu-west-1", profile="o'brien")
+    assert hint_for(TableNotFoundError(), given) == (
+        "Deploy it first: python -m src.database deploy --env staging --target aws "
+        "--endpoint-url 'http://127.0.0.1:1/a b' --region eu-west-1 --profile 'o'\"'\"'brien'"
+    )
+    assert hint_for(DeadlineExceededError(), given, timeout=0.001) == (
+        "Raise --timeout, e.g.: python -m src.database status --env staging --target aws "
+        "--endpoint-url 'http://127.0.0.1:1/a b' --region eu-west-1 --profile 'o'\"'\"'brien' --timeout 10"
+    )
 
-    cause = NoRegionError()
-    error = translate(cause, operation="DescribeTable")
-    error.__cause__ = cause
-    assert "--region" not in str(error)
-    assert hint_for(error, "dev", "aws") == "Pass --region or set AWS_REGION."
+
+def test_an_aws_cli_suggestion_for_a_local_target_reaches_the_local_endpoint_only() -> None:
+    local = Invocation(endpoint_url="http://127.0.0.1:5000", endpoint="http://127.0.0.1:5000")
+    assert local.aws_cli("dynamodb", "delete-table", "--table-name", "T", region="us-east-1") == (
+        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws dynamodb delete-table --table-name T "
+        "--endpoint-url http://127.0.0.1:5000 --region us-east-1"
+    )
+    assert Invocation(target="aws").aws_cli("dynamodb", "delete-table", region="us-east-1") == (
+        "aws dynamodb delete-table"  # boto3's chain: the region and profile the user configured
+    )
+
+
+@pytest.mark.parametrize(
+    ("cause", "library_words", "cli_words"),
+    [
+        ("NoRegionError", "Give region=", "Give --region, set AWS_REGION"),
+        ("ProfileNotFound", "(profile= or AWS_PROFILE)", "(--profile or AWS_PROFILE)"),
+        ("NoCredentialsError", "Check profile= (or AWS_PROFILE)", "Check --profile (or AWS_PROFILE)"),
+        ("ReadTimeoutError", "ClientSettings.connect_timeout / ClientSettings.read_timeout",
+         "raise VIBEDIGEST_CONNECT_TIMEOUT / VIBEDIGEST_READ_TIMEOUT."),
+    ],
+)
+def test_the_cli_says_in_options_and_variables_what_the_library_says_in_arguments(
+    cause: str, library_words: str, cli_words: str
+) -> None:
+    import botocore.exceptions
+
+    kinds = {"ProfileNotFound": {"profile": "p"}, "ReadTimeoutError": {"endpoint_url": "http://x"}}
+    error = translate(getattr(botocore.exceptions, cause)(**kinds.get(cause, {})), operation="DescribeTable")
+    error.__cause__ = getattr(botocore.exceptions, cause)(**kinds.get(cause, {}))
+    assert library_words in str(error)
+    line = f"{in_cli_terms(str(error))} {hint_for(error, Invocation(target='aws'))}"
+    assert cli_words in line
+    for library in ("region=", "profile=", "ClientSettings"):
+        assert library not in line
+    for said in ("--region", "AWS_REGION", "VIBEDIGEST_READ_TIMEOUT", "--profile"):
+        assert line.count(said) <= 1, line  # each hint once
+
+
+def test_a_throttled_call_says_aws_max_attempts_once() -> None:
+    line = f"{in_cli_terms(str(ThrottledError()))} {hint_for(ThrottledError(), Invocation(target='aws'))}"
+    assert line.count("AWS_MAX_ATTEMPTS") == 1 and "ClientSettings" not in line
 
 
 def test_status_on_localstack_target_uses_the_given_endpoint(server: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -365,7 +412,7 @@ def test_recover_without_a_stack_has_nothing_to_do(server: str, capsys: pytest.C
     assert main(["recover", "--env", "staging", "--endpoint-url", server]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "Stack vibedigest-staging does not exist; nothing to recover.",
-        "Deploy with: python -m src.database deploy --env staging",
+        f"Deploy with: python -m src.database deploy --env staging --endpoint-url {server}",
     ]
 
 

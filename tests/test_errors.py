@@ -139,7 +139,7 @@ def test_error_code_reads_the_code_or_empty() -> None:
         ),
         (TokenRetrievalError(provider="sso", error_msg=SECRET), InvalidCredentialsError, ["SSO session"]),
         (UnauthorizedSSOTokenError(), InvalidCredentialsError, ["SSO session"]),
-        (NoRegionError(), ConfigurationError, ["No AWS region configured", "region= argument", "AWS_REGION"]),
+        (NoRegionError(), ConfigurationError, ["No AWS region configured", "Give region=", "AWS_REGION"]),
         (
             ConnectTimeoutError(endpoint_url=SECRET_URL),
             EndpointUnreachableError,

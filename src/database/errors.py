@@ -78,7 +78,7 @@ class CredentialsError(DatabaseError):
     """No usable AWS credentials were found, or the profile does not exist."""
 
     default_message = (
-        "No AWS credentials found in boto3's chain. Check AWS_PROFILE (or the profile= argument), "
+        "No AWS credentials found in boto3's chain. Check profile= (or AWS_PROFILE), "
         "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and the shared AWS config and credentials files."
     )
 
@@ -212,7 +212,7 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
     if isinstance(error, ProfileNotFound):
         return CredentialsError(
             f"AWS profile '{error.kwargs.get('profile', '?')}' not found in the AWS config files. "
-            "Check the profile name (profile= argument or AWS_PROFILE) and AWS_CONFIG_FILE.",
+            "Check the profile name (profile= or AWS_PROFILE) and AWS_CONFIG_FILE.",
             operation=operation,
         )
     if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
@@ -221,14 +221,14 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
         return InvalidCredentialsError(operation=operation)
     if isinstance(error, NoRegionError):
         return ConfigurationError(
-            "No AWS region configured. Give the region= argument, set AWS_REGION / AWS_DEFAULT_REGION, "
+            "No AWS region configured. Give region=, set AWS_REGION / AWS_DEFAULT_REGION, "
             "or set the profile's region.",
             operation=operation,
         )
     if isinstance(error, (ConnectTimeoutError, ReadTimeoutError)):
         return EndpointUnreachableError(
             f"{operation} timed out{target} (no answer within the configured timeouts, after every retry). "
-            "Check the endpoint and network, or raise ClientSettings.connect_timeout / read_timeout.",
+            "Check the endpoint and network, or raise ClientSettings.connect_timeout / ClientSettings.read_timeout.",
             operation=operation,
         )
     if isinstance(error, ConnectionClosedError):

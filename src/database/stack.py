@@ -32,7 +32,7 @@ from typing import Any
 from botocore.client import BaseClient
 
 from .aws_call import call_aws
-from .change_review import ChangeSummary
+from .change_review import ChangeSummary, replacement_refusal
 from .deadline import Deadline
 from .deploy_steps import DeploySteps
 from .errors import DeploymentError, ServiceError, StackNeedsRecoveryError
@@ -55,7 +55,11 @@ DEFAULT_TIMEOUT = 120.0
 
 @dataclass
 class DeployResult:
-    """What a deploy did: the stack's final status and the previewed changes."""
+    """What a deploy did: the stack's final status and the previewed changes.
+
+    ``refusal``: for a preview (``execute=False``), why the deploy itself would be
+    refused (e.g. the change replaces the table); None when it would go through.
+    """
 
     stack_name: str
     status: str
@@ -63,6 +67,7 @@ class DeployResult:
     executed: bool = False
     outputs: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,7 +152,10 @@ class StackDeployer(DeploySteps):
             if preview is not None:  # a dry run that found a retained table to import
                 return DeployResult(stack_name, status or "", changes=preview, seconds=self._clock() - started)
         change_set_type = "CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE"
-        self._report(f"Stack {stack_name}: {status or 'does not exist yet'}; creating a {change_set_type} change set")
+        article = "an" if change_set_type == "UPDATE" else "a"
+        self._report(
+            f"Stack {stack_name}: {status or 'does not exist yet'}; creating {article} {change_set_type} change set"
+        )
         change_set = self._create_change_set(template, stack_name, environment, tags, change_set_type)
         if change_set is None:
             self._report("No changes: the stack already matches the template.")
@@ -160,7 +168,8 @@ class StackDeployer(DeploySteps):
         if not execute:
             self._discard(stack_name, change_set, created_stack=created_stack)
             self._report("Dry run: nothing was changed.")
-            return DeployResult(stack_name, status or "", changes=changes, seconds=self._clock() - started)
+            return DeployResult(stack_name, status or "", changes=changes, seconds=self._clock() - started,
+                                refusal=replacement_refusal(stack_name, changes))
         final = self._execute(stack_name, change_set, environment)
         self._wait_for_table(table_name)
         outputs = self._outputs(stack_name)
