@@ -45,6 +45,10 @@ TEMPLATE_FILES: dict[str, bytes] = {
     "scalar.yml": b"just a string\n",
     "binary.yml": b"\xff\xfe\x00\x01 not text",
     "empty.yml": b"",
+    # nine aliases of nine of the one before: a few hundred bytes that expand to 10**9 nodes
+    "alias-bomb.yml": b"a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + b"".join(
+        f"{name}: &{name} [{', '.join(['*' + before] * 9)}]\n".encode() for before, name in zip("abcdefgh", "bcdefghi")
+    ),
     "lint-fails.yml": (
         b"AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Table:\n    Type: AWS::DynamoDB::Table\n"
         b"    Properties:\n      BillingMode: PAY_PER_REQUEST\n"
@@ -127,7 +131,13 @@ CASES: list[Case] = [
              shows=("cfn-lint found 1 error(s)", "'Resources' is a required property"), error="TemplateError"),
     cli_case("template cfn-lint rejects", "deploy", "--template", "{tmp}/lint-fails.yml",
              shows=("cfn-lint found 1 error(s)", "not deploying", "E3003", "'KeySchema'"), error="TemplateError"),
-    cli_case("template a directory", "deploy", "--template", "{tmp}", shows="cannot be read", error="TemplateError"),
+    cli_case("template a symbolic link loop", "deploy", "--template", "{tmp}/loop-a.yml",
+             shows="cannot be read: Too many levels of symbolic links", error="TemplateError"),
+    cli_case("template a YAML alias bomb", "deploy", "--template", "{tmp}/alias-bomb.yml",
+             shows=("uses a YAML alias (*a, line 2)", "CloudFormation rejects"), error="TemplateError"),
+    cli_case("template path of 100,000 characters", "deploy", "--template", "{tmp}/" + "p" * 100_000,
+             shows="cannot be read: File name too long", error="TemplateError"),
+    cli_case("template a directory", "deploy", "--template", "{tmp}", shows="is a directory", error="TemplateError"),
     cli_case("template cfn-lint rejects, dry run", "deploy", "--dry-run", "--template", "{tmp}/lint-fails.yml",
              shows="E3003", error="TemplateError"),
     cli_case("lint of a missing template", "lint", "--template", "{tmp}/missing.yml", shows="Template not found",
@@ -171,6 +181,8 @@ CASES: list[Case] = [
          shows=("invalid int value: 'eighty'",)),
     Case("unknown command", "usage", argv=("destroy",), error="usage", shows=("invalid choice: 'destroy'",)),
     Case("unknown option", "usage", argv=("status", "--force"), error="usage", shows=("unrecognized arguments",)),
+    Case("demo has no --dry-run", "usage", argv=("demo", "--dry-run"), error="usage",
+         shows=("python -m src.database demo: error: unrecognized arguments: --dry-run",)),
     # the Python API
     api_case("DynamoDBClient environment 'qa'", lambda: DynamoDBClient("qa"), "'qa'"),
     api_case("DynamoDBClient environment 'Dev'", lambda: DynamoDBClient("Dev"), "did you mean 'dev'?"),
@@ -270,6 +282,8 @@ def test_cli_refuses_bad_input_with_one_error_line(
 ) -> None:
     for name, content in TEMPLATE_FILES.items():
         (tmp_path / name).write_bytes(content)
+    (tmp_path / "loop-a.yml").symlink_to(tmp_path / "loop-b.yml")
+    (tmp_path / "loop-b.yml").symlink_to(tmp_path / "loop-a.yml")
     for name, value in case.env.items():
         monkeypatch.setenv(name, value)
     raised: list[str] = []

@@ -167,8 +167,8 @@ def test_error_code_reads_the_code_or_empty() -> None:
         ),
         (
             ParamValidationError(report=f"Invalid type {SECRET}"),
-            ServiceError,
-            ["PutItem failed in us-east-1: ParamValidationError"],
+            ConfigurationError,
+            ["PutItem was not sent in us-east-1: its parameters are invalid"],
         ),
         (BotoCoreError(), ServiceError, ["PutItem failed in us-east-1: BotoCoreError"]),
         (ValueError(SECRET), ServiceError, ["PutItem failed in us-east-1: ValueError"]),

@@ -381,7 +381,7 @@ def test_missing_credentials_and_unknown_profile_are_clear_cli_errors(
     assert len(profile_line) == 1 and profile_line[0].startswith("error: AWS profile 'no-such-profile' not found")
     assert profile_line[0].endswith("List the profiles with: aws configure list-profiles")
     assert len(missing_line) == 1 and missing_line[0].startswith("error: No AWS credentials found")
-    assert missing_line[0].endswith("use the embedded endpoint: --target local.")  # the CLI's hint
+    assert missing_line[0].endswith("use a local endpoint: --target local.")  # the CLI's hint
     assert "Traceback" not in unknown_profile.stderr + missing.stderr
     assert profile_seconds < ERROR_BOUND and missing_seconds < ERROR_BOUND
     scan.check()

@@ -274,7 +274,7 @@ def cmd_serve(args: argparse.Namespace, stop: threading.Event | None = None) -> 
         out("Use it from another shell (dummy credentials, no AWS account needed):")
         for name, value in endpoint.environment(args.region or "us-east-1").items():
             out(f"  export {name}={value}")
-        out(f"  python -m src.database deploy --env dev --endpoint-url {endpoint.url}")
+        out(f"  {Invocation(endpoint_url=endpoint.url, region=args.region).run('deploy')}")
         out("Press Ctrl-C to stop; the state is discarded.")
         try:
             while not stop.wait(0.5):
@@ -393,6 +393,9 @@ def configure_logging(verbose: bool, debug: bool) -> None:
     redaction.install()
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.CRITICAL
     handler = logging.StreamHandler(sys.stderr)
+    # on the handler too: records of loggers with levels of their own (werkzeug's, in the embedded endpoint)
+    # reach the root's handlers whatever the root's level is
+    handler.setLevel(level)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]

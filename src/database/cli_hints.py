@@ -22,9 +22,11 @@ from .errors import (
     DeadlineExceededError,
     EndpointUnreachableError,
     InvalidCredentialsError,
+    ServiceError,
     StackNeedsRecoveryError,
     TableNotFoundError,
 )
+from .settings import known_regions
 
 COMMAND = "python -m src.database"
 LOCAL_CREDENTIALS = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"
@@ -123,6 +125,10 @@ def hint_for(error: DatabaseError, invocation: Invocation, *, timeout: float | N
         return "Or run 'aws configure', or use a local endpoint: --target local."
     if isinstance(error, EndpointUnreachableError) and "_TIMEOUT" not in in_cli_terms(str(error)):
         return _check_endpoint(invocation)
+    unknown_region = bool(invocation.region) and invocation.region not in known_regions()
+    if isinstance(error, ServiceError) and "HTTP 500" in str(error) and unknown_region:
+        # moto (embedded, serve) answers 500 for a region it has no backend for
+        return f"The endpoint may not serve region {invocation.region!r}, which botocore does not know either."
     return ""
 
 
@@ -137,7 +143,8 @@ def _check_endpoint(invocation: Invocation) -> str:
     if invocation.target == "aws" and not invocation.endpoint_url:
         return "Check the network, --region and any AWS_ENDPOINT_URL* variable."
     if invocation.target == "localstack" and not invocation.endpoint_url:
-        return f"Is LocalStack running at {invocation.endpoint}? Start it, or pass --endpoint-url."
+        return f"No --endpoint-url was given, so LocalStack's was used ({invocation.endpoint}): start LocalStack, " \
+            "or pass --endpoint-url."
     if invocation.endpoint_from == "--endpoint-url":
         return "Check --endpoint-url (e.g. the URL that 'serve' printed)."
     return f"Check {invocation.endpoint_from} (e.g. the URL that 'serve' printed)."

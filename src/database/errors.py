@@ -14,6 +14,8 @@ Roles:
 
 from __future__ import annotations
 
+import re
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -23,9 +25,11 @@ from botocore.exceptions import (
     HTTPClientError,
     NoCredentialsError,
     NoRegionError,
+    ParamValidationError,
     PartialCredentialsError,
     ProfileNotFound,
     ReadTimeoutError,
+    SSLError,
     TokenRetrievalError,
     UnauthorizedSSOTokenError,
 )
@@ -225,6 +229,17 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
             "or set the profile's region.",
             operation=operation,
         )
+    if isinstance(error, ParamValidationError):
+        return ConfigurationError(
+            f"{operation} was not sent{target}: its parameters are invalid: {_validation_report(error)}",
+            operation=operation,
+        )
+    if isinstance(error, SSLError):  # e.g. https:// to a port that speaks plain HTTP
+        return EndpointUnreachableError(
+            f"The TLS handshake with the endpoint{target} failed for {operation} (SSLError). If the endpoint "
+            "serves plain HTTP (as local emulators do), its URL starts with http://, not https://.",
+            operation=operation,
+        )
     if isinstance(error, (ConnectTimeoutError, ReadTimeoutError)):
         return EndpointUnreachableError(
             f"{operation} timed out{target} (no answer within the configured timeouts, after every retry). "
@@ -250,6 +265,25 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
             operation=operation,
         )
     return ServiceError(f"{operation} failed{target}: {type(error).__name__}.", operation=operation)
+
+
+# the parts of botocore's report that name a parameter and what it needs, never the value given (it may be secret)
+_REPORT_PROBLEM = re.compile(
+    r'(Missing required parameter in input: "[^"]*"|Unknown parameter in input: "[^"]*"|Invalid \w+ for parameter \S+?)'
+    r"(?:,|$)"
+)
+_REPORT_NEEDS = re.compile(r"(valid types: .*|valid min length: \d+|valid max length: \d+|valid range: .*)$")
+
+
+def _validation_report(error: ParamValidationError) -> str:
+    """What botocore's report says of each invalid parameter, on one line, without the values given."""
+    problems = []
+    for line in str(error.kwargs.get("report", "")).splitlines():
+        problem, needs = _REPORT_PROBLEM.match(line), _REPORT_NEEDS.search(line)
+        if problem:
+            problems.append(problem.group(1) + (f" ({needs.group(1)})" if needs else ""))
+    text = redact("; ".join(problems) or "see botocore's ParamValidationError")
+    return text if len(text) <= _MAX_AWS_MESSAGE else text[:_MAX_AWS_MESSAGE] + "..."
 
 
 def _translate_client_error(error: ClientError, *, operation: str, table: str | None, where: str) -> DatabaseError:
