@@ -43,6 +43,7 @@ PASSWORD = "hunter2-not-for-logs"
 TEMPLATE_FILES: dict[str, bytes] = {
     "not-yaml.yml": b"Resources: [unclosed\n  - : :\n",
     "scalar.yml": b"just a string\n",
+    "star-not-yaml.yml": b"Resources: '*unclosed\n  - : [\n",
     "binary.yml": b"\xff\xfe\x00\x01 not text",
     "empty.yml": b"",
     # nine aliases of nine of the one before: a few hundred bytes that expand to 10**9 nodes
@@ -137,6 +138,8 @@ CASES: list[Case] = [
              shows=("uses a YAML alias (*a, line 2)", "CloudFormation rejects"), error="TemplateError"),
     cli_case("template path of 100,000 characters", "deploy", "--template", "{tmp}/" + "p" * 100_000,
              shows="cannot be read: File name too long", error="TemplateError"),
+    cli_case("template not YAML, with an asterisk", "deploy", "--template", "{tmp}/star-not-yaml.yml",
+             shows="not valid YAML/JSON", error="TemplateError"),
     cli_case("template a directory", "deploy", "--template", "{tmp}", shows="is a directory", error="TemplateError"),
     cli_case("template cfn-lint rejects, dry run", "deploy", "--dry-run", "--template", "{tmp}/lint-fails.yml",
              shows="E3003", error="TemplateError"),
@@ -201,6 +204,7 @@ CASES: list[Case] = [
     api_case("DynamoDBClient endpoint 'localhost:4566'", lambda: DynamoDBClient("dev", endpoint_url="localhost:4566"),
              "'localhost:4566'"),
     api_case("DynamoDBClient endpoint ''", lambda: DynamoDBClient("dev", endpoint_url=""), "Invalid endpoint URL ''"),
+    api_case("Target settings 'fast'", lambda: Target(settings="fast"), "settings must be a ClientSettings, got str"),
     api_case("local target region ''", lambda: Target.local("http://127.0.0.1:1", ""), "Invalid region ''"),
     api_case("DynamoDBClient environment 123", lambda: DynamoDBClient(123), "environment must be a string, got int"),
     api_case("DynamoDBClient environment ['dev']", lambda: DynamoDBClient(["dev"]), "environment", "got list"),

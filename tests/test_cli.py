@@ -36,6 +36,7 @@ from src.database.errors import (
     DatabaseError,
     DeadlineExceededError,
     EndpointUnreachableError,
+    InvalidCredentialsError,
     StackNeedsRecoveryError,
     TableNotFoundError,
     ThrottledError,
@@ -370,6 +371,11 @@ def test_an_aws_cli_suggestion_for_a_local_target_reaches_the_local_endpoint_onl
     assert Invocation(target="aws").aws_cli("dynamodb", "delete-table", region="us-east-1") == (
         "aws dynamodb delete-table"  # boto3's chain: the region and profile the user configured
     )
+    given = Invocation(target="aws", region="eu-west-1", profile="ops team")
+    assert given.aws_cli("dynamodb", "delete-table", region="us-east-1") == (
+        "aws dynamodb delete-table --region eu-west-1 --profile 'ops team'"
+    )
+    assert hint_for(InvalidCredentialsError(), given) == "For an SSO profile: aws sso login --profile 'ops team'."
 
 
 @pytest.mark.parametrize(
