@@ -43,8 +43,13 @@ PASSWORD = "hunter2-not-for-logs"
 TEMPLATE_FILES: dict[str, bytes] = {
     "not-yaml.yml": b"Resources: [unclosed\n  - : :\n",
     "scalar.yml": b"just a string\n",
+    "star-not-yaml.yml": b"Resources: '*unclosed\n  - : [\n",
     "binary.yml": b"\xff\xfe\x00\x01 not text",
     "empty.yml": b"",
+    # nine aliases of nine of the one before: a few hundred bytes that expand to 10**9 nodes
+    "alias-bomb.yml": b"a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + b"".join(
+        f"{name}: &{name} [{', '.join(['*' + before] * 9)}]\n".encode() for before, name in zip("abcdefgh", "bcdefghi")
+    ),
     "lint-fails.yml": (
         b"AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Table:\n    Type: AWS::DynamoDB::Table\n"
         b"    Properties:\n      BillingMode: PAY_PER_REQUEST\n"
@@ -127,7 +132,15 @@ CASES: list[Case] = [
              shows=("cfn-lint found 1 error(s)", "'Resources' is a required property"), error="TemplateError"),
     cli_case("template cfn-lint rejects", "deploy", "--template", "{tmp}/lint-fails.yml",
              shows=("cfn-lint found 1 error(s)", "not deploying", "E3003", "'KeySchema'"), error="TemplateError"),
-    cli_case("template a directory", "deploy", "--template", "{tmp}", shows="cannot be read", error="TemplateError"),
+    cli_case("template a symbolic link loop", "deploy", "--template", "{tmp}/loop-a.yml",
+             shows="cannot be read: Too many levels of symbolic links", error="TemplateError"),
+    cli_case("template a YAML alias bomb", "deploy", "--template", "{tmp}/alias-bomb.yml",
+             shows=("uses a YAML alias (*a, line 2)", "CloudFormation rejects"), error="TemplateError"),
+    cli_case("template path of 100,000 characters", "deploy", "--template", "{tmp}/" + "p" * 100_000,
+             shows="cannot be read: File name too long", error="TemplateError"),
+    cli_case("template not YAML, with an asterisk", "deploy", "--template", "{tmp}/star-not-yaml.yml",
+             shows="not valid YAML/JSON", error="TemplateError"),
+    cli_case("template a directory", "deploy", "--template", "{tmp}", shows="is a directory", error="TemplateError"),
     cli_case("template cfn-lint rejects, dry run", "deploy", "--dry-run", "--template", "{tmp}/lint-fails.yml",
              shows="E3003", error="TemplateError"),
     cli_case("lint of a missing template", "lint", "--template", "{tmp}/missing.yml", shows="Template not found",
@@ -140,9 +153,9 @@ CASES: list[Case] = [
     # --timeout
     cli_case("timeout negative", "deploy", "--timeout", "-5", shows="--timeout must be a positive number",
              hides=("Traceback",)),
-    cli_case("timeout zero", "deploy", "--timeout", "0", shows="got '0.0'"),
-    cli_case("timeout nan", "deploy", "--timeout", "nan", shows="got 'nan'"),
-    cli_case("timeout infinite", "deploy", "--timeout", "inf", shows="got 'inf'"),
+    cli_case("timeout zero", "deploy", "--timeout", "0", shows="got 0.", hides=("0.0",)),
+    cli_case("timeout nan", "deploy", "--timeout", "nan", shows="got nan."),
+    cli_case("timeout infinite", "deploy", "--timeout", "inf", shows="got inf."),
     # serve
     cli_case("serve port out of range", "serve", "--port", "70000", shows="got 70000", endpoint=False),
     cli_case("serve port negative", "serve", "--port", "-1", shows="got -1", endpoint=False),
@@ -171,6 +184,8 @@ CASES: list[Case] = [
          shows=("invalid int value: 'eighty'",)),
     Case("unknown command", "usage", argv=("destroy",), error="usage", shows=("invalid choice: 'destroy'",)),
     Case("unknown option", "usage", argv=("status", "--force"), error="usage", shows=("unrecognized arguments",)),
+    Case("demo has no --dry-run", "usage", argv=("demo", "--dry-run"), error="usage",
+         shows=("python -m src.database demo: error: unrecognized arguments: --dry-run",)),
     # the Python API
     api_case("DynamoDBClient environment 'qa'", lambda: DynamoDBClient("qa"), "'qa'"),
     api_case("DynamoDBClient environment 'Dev'", lambda: DynamoDBClient("Dev"), "did you mean 'dev'?"),
@@ -189,7 +204,30 @@ CASES: list[Case] = [
     api_case("DynamoDBClient endpoint 'localhost:4566'", lambda: DynamoDBClient("dev", endpoint_url="localhost:4566"),
              "'localhost:4566'"),
     api_case("DynamoDBClient endpoint ''", lambda: DynamoDBClient("dev", endpoint_url=""), "Invalid endpoint URL ''"),
+    api_case("Target settings 'fast'", lambda: Target(settings="fast"), "settings must be a ClientSettings, got str"),
     api_case("local target region ''", lambda: Target.local("http://127.0.0.1:1", ""), "Invalid region ''"),
+    api_case("DynamoDBClient environment 123", lambda: DynamoDBClient(123), "environment must be a string, got int"),
+    api_case("DynamoDBClient environment ['dev']", lambda: DynamoDBClient(["dev"]), "environment", "got list"),
+    api_case("DynamoDBClient table_name=123", lambda: DynamoDBClient(table_name=123), "table_name must be a string"),
+    api_case("DynamoDBClient region=123", lambda: DynamoDBClient("dev", region=123), "region must be a string"),
+    api_case("DynamoDBClient region unknown", lambda: DynamoDBClient("dev", region="xx-nowhere-9"),
+             "'xx-nowhere-9' is not a region botocore's partition data knows", "Nearest known: "),
+    api_case("DynamoDBClient endpoint_url=123", lambda: DynamoDBClient("dev", endpoint_url=123),
+             "endpoint_url must be a string, got int"),
+    api_case("DynamoDBClient profile=5", lambda: DynamoDBClient("dev", profile=5), "profile must be a string"),
+    api_case("DynamoDBClient settings a dict", lambda: DynamoDBClient("dev", settings={"read_timeout": 3}),
+             "settings must be a ClientSettings", "got dict"),
+    api_case("DynamoDBClient settings 'fast'", lambda: DynamoDBClient("dev", settings="fast"), "settings", "got str"),
+    api_case("DynamoDBClient session 'x'", lambda: DynamoDBClient("dev", session="x"),
+             "session must be a boto3.Session, got str"),
+    api_case("DynamoDBClient client 'x'", lambda: DynamoDBClient("dev", client="x"),
+             "client must be a boto3 DynamoDB client", "got str"),
+    api_case("DynamoDBClient client of another service",
+             lambda: DynamoDBClient("dev", client=boto3.client("s3", region_name="us-east-1")), "got a s3 client"),
+    api_case("settings read_timeout='3'", lambda: ClientSettings(read_timeout="3"),
+             "read_timeout must be a number of seconds, got str"),
+    api_case("settings connect_timeout=0", lambda: ClientSettings(connect_timeout=0), "got 0."),
+    api_case("settings retry_mode a list", lambda: ClientSettings(retry_mode=["standard"]), "retry_mode", "got list"),
     api_case("settings max_attempts=99", lambda: ClientSettings(max_attempts=99), "got 99"),
     api_case("settings read_timeout=-1", lambda: ClientSettings(read_timeout=-1), "read_timeout must be a positive number"),
     api_case("settings retry_mode 'bogus'", lambda: ClientSettings(retry_mode="bogus"), "'bogus'"),
@@ -248,6 +286,8 @@ def test_cli_refuses_bad_input_with_one_error_line(
 ) -> None:
     for name, content in TEMPLATE_FILES.items():
         (tmp_path / name).write_bytes(content)
+    (tmp_path / "loop-a.yml").symlink_to(tmp_path / "loop-b.yml")
+    (tmp_path / "loop-b.yml").symlink_to(tmp_path / "loop-a.yml")
     for name, value in case.env.items():
         monkeypatch.setenv(name, value)
     raised: list[str] = []

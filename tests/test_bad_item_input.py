@@ -36,6 +36,20 @@ def put_extra(**extra: Any) -> Callable[[DigestStore], Any]:
     return lambda store: store.put(item(extra=extra))
 
 
+def nested(levels: int, kind: type = dict) -> Any:
+    """A value ``levels`` maps (or lists) deep around a string: with its attribute, ``levels + 1`` levels."""
+    value: Any = "leaf"
+    for _ in range(levels):
+        value = {"a": value} if kind is dict else [value]
+    return value
+
+
+def self_containing() -> list[Any]:
+    loop: list[Any] = []
+    loop.append(loop)
+    return loop
+
+
 CASES: list[tuple[str, Callable[[DigestStore], Any], type[DatabaseError], str]] = [
     ("tags None", put(tags=None), ItemValidationError, "tags must be a list or tuple of strings, .*got NoneType"),
     ("tags a string", put(tags="agents"), ItemValidationError, "tags must be a list or tuple"),
@@ -56,6 +70,19 @@ CASES: list[tuple[str, Callable[[DigestStore], Any], type[DatabaseError], str]] 
     ("score '0.5'", put(score="0.5"), ItemValidationError, "score must be a number or None, got str"),
     ("score NaN", put(score=float("nan")), ItemValidationError, "NaN or infinity"),
     ("extra number 10**200", put_extra(big=10**200), ItemValidationError, "big .*outside DynamoDB's number range"),
+    ("extra nested 33 levels", put_extra(deep=nested(32)), ItemValidationError,
+     "'deep' nests deeper than DynamoDB's 32 levels"),
+    ("extra lists nested 33 levels", put_extra(deep=nested(32, list)), ItemValidationError, "32 levels"),
+    ("extra nested 5,000 levels", put_extra(deep=nested(5000)), ItemValidationError, "32 levels"),
+    ("extra nested 5,000 levels, put_many", lambda store: store.put_many([item(extra={"d": nested(5000, list)})]),
+     ItemValidationError, "'d' nests deeper"),
+    ("extra a list that contains itself", put_extra(loop=self_containing()), ItemValidationError, "32 levels"),
+    ("attribute name of 70,000 characters", put_extra(**{"n" * 70_000: 1}), ItemValidationError,
+     "attribute name 'n{40}\\.\\.\\.n{40}' is 70,000 bytes; DynamoDB attribute names are at most 65,536"),
+    ("map key of 70,000 characters", put_extra(m={"k" * 70_000: 1}), ItemValidationError, "m key .* 70,000 bytes"),
+    ("put_many None", lambda store: store.put_many(None), ItemValidationError,
+     "put_many takes an iterable of items .*got NoneType"),
+    ("delete_many 5", lambda store: store.delete_many(5), ItemValidationError, "delete_many takes an iterable"),
     ("extra None", put(extra=None), ItemValidationError, "extra must be a mapping"),
     ("extra empty name", put_extra(**{"": 1}), ItemValidationError, "non-empty attribute names"),
     ("created_at a string", put(created_at="2026-11-26"), ItemValidationError, "created_at must be a datetime"),
@@ -99,6 +126,16 @@ def test_bad_input_raises_the_packages_error_before_any_request(
     assert type(caught.value) is error  # the package's own class, not a bare Python exception
     assert "\n" not in caught.value.message
     assert fake.requests == 0
+
+
+def test_the_deepest_nesting_and_longest_name_dynamodb_accepts_are_accepted() -> None:
+    """32 levels (the attribute and 31 maps or lists) and a 64 KB name are DynamoDB's limits, not past them."""
+    attributes = item(extra={"m": nested(31), "l": nested(31, list), "n" * 65_536: 1}).to_dynamodb()
+    depth, value = 1, attributes["m"]
+    while "M" in value:
+        depth, value = depth + 1, value["M"]["a"]
+    assert (depth, value) == (32, {"S": "leaf"})
+    assert attributes["n" * 65_536] == {"N": "1"}
 
 
 def test_edge_values_dynamodb_accepts_are_accepted() -> None:

@@ -29,13 +29,14 @@ from botocore.client import BaseClient
 
 from src.database import cli
 from src.database.cli import build_parser, cmd_serve, main
-from src.database.cli_hints import hint_for
+from src.database.cli_hints import Invocation, hint_for, in_cli_terms
 from src.database.errors import (
     ConfigurationError,
     CredentialsError,
     DatabaseError,
     DeadlineExceededError,
     EndpointUnreachableError,
+    InvalidCredentialsError,
     StackNeedsRecoveryError,
     TableNotFoundError,
     ThrottledError,
@@ -126,7 +127,102 @@ def test_deploy_dry_run_changes_nothing(server: str, capsys: pytest.CaptureFixtu
     assert stacks(server) == [] and tables(server) == []
 
 
+def test_a_deploy_on_the_embedded_endpoint_says_its_state_ends_with_the_command(
+    local_target: Target, moto_server: EmbeddedEndpoint, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        assert main(["deploy", "--dry-run"]) == 0
+        assert "Dry run" in capsys.readouterr().out  # a preview changes nothing, so it says nothing of state
+        assert main(["deploy"]) == 0
+    finally:
+        reset_moto(moto_server)
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "The embedded endpoint stops with this command, and the stack and table with it. For an endpoint that keeps "
+        "them between commands, run: python -m src.database serve"
+    )
+
+
+def test_a_dry_run_the_deploy_would_refuse_exits_1_as_the_deploy(
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Swapped keys would replace the table: the preview shows it and fails as the deploy fails, changing nothing."""
+    from tests.support.template_variants import swapped_keys
+
+    assert main(["deploy", "--endpoint-url", server]) == 0
+    capsys.readouterr()
+    swapped = str(swapped_keys(tmp_path).path)
+    assert main(["deploy", "--dry-run", "--endpoint-url", server, "--template", swapped]) == 1
+    out, err = capsys.readouterr()
+    assert "Stack vibedigest-dev: CREATE_COMPLETE; creating an UPDATE change set" in out
+    assert "Replace DigestTable [AWS::DynamoDB::Table]: KeySchema cannot change in place" in out
+    dry_run_line = error_line(err)
+    assert main(["deploy", "--endpoint-url", server, "--template", swapped]) == 1
+    assert error_line(capsys.readouterr().err) == dry_run_line
+    assert "would replace its table" in dry_run_line and "Nothing was changed." in dry_run_line
+    assert aws(server, "cloudformation").describe_stacks(StackName="vibedigest-dev")["Stacks"][0]["StackStatus"] == (
+        "CREATE_COMPLETE"
+    )
+
+
 # -- status / check -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["status", "check", "delete", "recover"])
+def test_the_default_target_refuses_to_read_an_endpoint_it_would_start_empty(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No endpoint given: the command would start a fresh, empty embedded endpoint and find nothing there."""
+    import src.database.local_endpoint as local_endpoint
+
+    monkeypatch.setattr(local_endpoint.EmbeddedEndpoint, "start", lambda self: pytest.fail("an endpoint started"))
+    assert main([command]) == 1
+    out, err = capsys.readouterr()
+    line = error_line(err)
+    assert "the embedded endpoint keeps nothing between commands" in line
+    assert "python -m src.database serve, then run the export lines it prints" in line
+    assert "Deploy it first" not in line and out == ""
+
+
+def test_a_missing_table_suggests_a_deploy_with_the_region_and_endpoint_given(
+    server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["status", "--region", "eu-west-1", "--endpoint-url", server]) == 1
+    line = error_line(capsys.readouterr().err)
+    assert line.endswith(
+        f"Deploy it first: python -m src.database deploy --env dev --endpoint-url {server} --region eu-west-1"
+    )
+
+
+def test_an_https_url_to_a_plain_http_port_names_the_scheme(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--endpoint-url", server.replace("http://", "https://"), "--timeout", "20"]) == 1
+    line = error_line(capsys.readouterr().err)
+    assert "TLS handshake" in line and "its URL starts with http://, not https://" in line
+
+
+@pytest.mark.parametrize("argv", [["status", "--target", "aws"], ["deploy", "--dry-run"]])
+def test_a_region_botocore_does_not_know_is_named_with_the_nearest_known_ones(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import src.database.local_endpoint as local_endpoint
+
+    monkeypatch.setattr(local_endpoint.EmbeddedEndpoint, "start", lambda self: pytest.fail("an endpoint started"))
+    assert main([*argv, "--region", "eu-nowhere-1"]) == 1
+    line = error_line(capsys.readouterr().err)
+    assert "Region 'eu-nowhere-1' is not a region botocore's partition data knows" in line
+    assert "Nearest known: eu-north-1" in line
+
+
+def test_an_explicit_endpoint_allows_any_region_name(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """moto (the served endpoint) answers 500 for a region it has no backend for: the hint says so."""
+    assert main(["status", "--region", "xx-nowhere-9", "--endpoint-url", server]) == 1
+    line = error_line(capsys.readouterr().err)
+    assert "HTTP 500" in line and "may not serve region 'xx-nowhere-9'" in line
+
+
+def test_localstack_without_an_endpoint_names_the_url_it_tried_not_an_option_never_given() -> None:
+    given = Invocation(target="localstack", endpoint="http://localhost:4566")
+    hint = hint_for(EndpointUnreachableError(), given)
+    assert "LocalStack's was used (http://localhost:4566)" in hint and "Check --endpoint-url" not in hint
 
 
 @pytest.mark.parametrize("command", ["status", "check"])
@@ -263,7 +359,7 @@ def test_a_failed_create_points_at_recover_and_status_shows_why(
     assert main(["deploy", "--endpoint-url", server, "--template", str(template)]) == 1
     line = error_line(capsys.readouterr().err)
     assert "ended ROLLBACK_COMPLETE: DigestTable:" in line
-    assert line.endswith("Recover with: python -m src.database recover --env dev")
+    assert line.endswith(f"Recover with: python -m src.database recover --env dev --endpoint-url {server}")
     assert main(["status", "--endpoint-url", server]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Stack vibedigest-dev: ROLLBACK_COMPLETE"
@@ -272,7 +368,7 @@ def test_a_failed_create_points_at_recover_and_status_shows_why(
     assert main(["recover", "--endpoint-url", server]) == 0
     assert capsys.readouterr().out.splitlines()[-2:] == [
         "Deleted vibedigest-dev; it can be deployed again.",
-        "Deploy with: python -m src.database deploy --env dev",
+        f"Deploy with: python -m src.database deploy --env dev --endpoint-url {server}",
     ]
     assert stacks(server) == []
 
@@ -283,7 +379,7 @@ def test_status_of_a_missing_table_is_one_error_line(server: str, capsys: pytest
     assert code == 1
     line = error_line(err)
     assert f"Table 'VibeDigest-prod' not found in us-east-1 ({server})" in line
-    assert line.endswith("Deploy it first: python -m src.database deploy --env prod")  # the CLI's hint
+    assert line.endswith(f"Deploy it first: python -m src.database deploy --env prod --endpoint-url {server}")
     assert out == ""
 
 
@@ -295,7 +391,6 @@ def test_status_of_a_missing_table_is_one_error_line(server: str, capsys: pytest
         (DeadlineExceededError(), "aws", "Raise --timeout; see what the stack did with: "
          "python -m src.database status --env staging --target aws"),
         (CredentialsError(), "aws", "--target local"),
-        (ThrottledError(), "aws", "AWS_MAX_ATTEMPTS"),
         (ConfigurationError("bad"), "aws", ""),
         (EndpointUnreachableError(), "aws", "AWS_ENDPOINT_URL"),
         (EndpointUnreachableError(), "local", "--endpoint-url"),
@@ -304,20 +399,73 @@ def test_status_of_a_missing_table_is_one_error_line(server: str, capsys: pytest
 )
 def test_the_cli_adds_the_command_hint_the_library_leaves_out(error: DatabaseError, target: str, hint: str) -> None:
     assert "python -m" not in str(error)
+    given = Invocation(environment="staging", target=target)
     if hint:
-        assert hint in hint_for(error, "staging", target)
+        assert hint in hint_for(error, given)
     else:
-        assert hint_for(error, "staging", target) == ""
+        assert hint_for(error, given) == ""
 
 
-def test_a_missing_region_gets_the_region_option_as_hint() -> None:
-    from botocore.exceptions import NoRegionError
+def test_every_suggested_command_carries_the_options_given_shell_quoted() -> None:
+    """Pasted as it is, a suggestion reaches the endpoint, region, profile and environment the user gave."""
+    given = Invocation(command="status", environment="staging", target="aws", endpoint_url="http://127.0.0.1:1/a b",
+                       region="eu-west-1", profile="o'brien")
+    assert hint_for(TableNotFoundError(), given) == (
+        "Deploy it first: python -m src.database deploy --env staging --target aws "
+        "--endpoint-url 'http://127.0.0.1:1/a b' --region eu-west-1 --profile 'o'\"'\"'brien'"
+    )
+    assert hint_for(DeadlineExceededError(), given, timeout=0.001) == (
+        "Raise --timeout, e.g.: python -m src.database status --env staging --target aws "
+        "--endpoint-url 'http://127.0.0.1:1/a b' --region eu-west-1 --profile 'o'\"'\"'brien' --timeout 10"
+    )
 
-    cause = NoRegionError()
-    error = translate(cause, operation="DescribeTable")
-    error.__cause__ = cause
-    assert "--region" not in str(error)
-    assert hint_for(error, "dev", "aws") == "Pass --region or set AWS_REGION."
+
+def test_an_aws_cli_suggestion_for_a_local_target_reaches_the_local_endpoint_only() -> None:
+    local = Invocation(endpoint_url="http://127.0.0.1:5000", endpoint="http://127.0.0.1:5000")
+    assert local.aws_cli("dynamodb", "delete-table", "--table-name", "T", region="us-east-1") == (
+        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws dynamodb delete-table --table-name T "
+        "--endpoint-url http://127.0.0.1:5000 --region us-east-1"
+    )
+    assert Invocation(target="aws").aws_cli("dynamodb", "delete-table", region="us-east-1") == (
+        "aws dynamodb delete-table"  # boto3's chain: the region and profile the user configured
+    )
+    given = Invocation(target="aws", region="eu-west-1", profile="ops team")
+    assert given.aws_cli("dynamodb", "delete-table", region="us-east-1") == (
+        "aws dynamodb delete-table --region eu-west-1 --profile 'ops team'"
+    )
+    assert hint_for(InvalidCredentialsError(), given) == "For an SSO profile: aws sso login --profile 'ops team'."
+
+
+@pytest.mark.parametrize(
+    ("cause", "library_words", "cli_words"),
+    [
+        ("NoRegionError", "Give region=", "Give --region, set AWS_REGION"),
+        ("ProfileNotFound", "(profile= or AWS_PROFILE)", "(--profile or AWS_PROFILE)"),
+        ("NoCredentialsError", "Check profile= (or AWS_PROFILE)", "Check --profile (or AWS_PROFILE)"),
+        ("ReadTimeoutError", "ClientSettings.connect_timeout / ClientSettings.read_timeout",
+         "raise VIBEDIGEST_CONNECT_TIMEOUT / VIBEDIGEST_READ_TIMEOUT."),
+    ],
+)
+def test_the_cli_says_in_options_and_variables_what_the_library_says_in_arguments(
+    cause: str, library_words: str, cli_words: str
+) -> None:
+    import botocore.exceptions
+
+    kinds = {"ProfileNotFound": {"profile": "p"}, "ReadTimeoutError": {"endpoint_url": "http://x"}}
+    error = translate(getattr(botocore.exceptions, cause)(**kinds.get(cause, {})), operation="DescribeTable")
+    error.__cause__ = getattr(botocore.exceptions, cause)(**kinds.get(cause, {}))
+    assert library_words in str(error)
+    line = f"{in_cli_terms(str(error))} {hint_for(error, Invocation(target='aws'))}"
+    assert cli_words in line
+    for library in ("region=", "profile=", "ClientSettings"):
+        assert library not in line
+    for said in ("--region", "AWS_REGION", "VIBEDIGEST_READ_TIMEOUT", "--profile"):
+        assert line.count(said) <= 1, line  # each hint once
+
+
+def test_a_throttled_call_says_aws_max_attempts_once() -> None:
+    line = f"{in_cli_terms(str(ThrottledError()))} {hint_for(ThrottledError(), Invocation(target='aws'))}"
+    assert line.count("AWS_MAX_ATTEMPTS") == 1 and "ClientSettings" not in line
 
 
 def test_status_on_localstack_target_uses_the_given_endpoint(server: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -423,7 +571,7 @@ def test_recover_without_a_stack_has_nothing_to_do(server: str, capsys: pytest.C
     assert main(["recover", "--env", "staging", "--endpoint-url", server]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "Stack vibedigest-staging does not exist; nothing to recover.",
-        "Deploy with: python -m src.database deploy --env staging",
+        f"Deploy with: python -m src.database deploy --env staging --endpoint-url {server}",
     ]
 
 
@@ -462,6 +610,38 @@ def test_delete_of_prod_with_confirmation_keeps_the_table(server: str, capsys: p
     assert "Table VibeDigest-prod is retained (DeletionPolicy: Retain)" in out
     assert stacks(server) == []
     assert tables(server) == ["VibeDigest-prod"]
+
+
+def test_delete_on_a_served_endpoint_suggests_only_commands_that_reach_it(
+    server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """dev: protection off as its template says; prod: on, so it is turned off first; every command has the endpoint."""
+    for environment in ("dev", "prod"):
+        assert main(["deploy", "--env", environment, "--endpoint-url", server]) == 0
+    capsys.readouterr()
+    local = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws dynamodb"
+    where = f"--endpoint-url {server} --region us-east-1"
+    assert main(["delete", "--endpoint-url", server]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "Table VibeDigest-dev is retained (DeletionPolicy: Retain); its deletion protection is off. To remove its "
+        f"data as well, run: {local} delete-table --table-name VibeDigest-dev {where}"
+    )
+    assert main(["delete", "--env", "prod", "--confirm-prod", "--endpoint-url", server]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "Table VibeDigest-prod is retained (DeletionPolicy: Retain); its deletion protection is on. To remove its "
+        f"data as well, run: {local} update-table --table-name VibeDigest-prod --no-deletion-protection-enabled "
+        f"{where} && {local} delete-table --table-name VibeDigest-prod {where}"
+    )
+
+
+def test_delete_where_nothing_was_deployed_says_no_table_is_left(
+    server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["delete", "--env", "staging", "--endpoint-url", server]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "Stack vibedigest-staging does not exist; nothing to delete.",
+        "Table VibeDigest-staging does not exist here; nothing is left of staging.",
+    ]
 
 
 def test_delete_without_a_stack_says_so(server: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -528,7 +708,7 @@ def test_serve_runs_until_stopped(capsys: pytest.CaptureFixture[str]) -> None:
         assert url.startswith("http://127.0.0.1:")
         assert f"  export AWS_ENDPOINT_URL={url}" in out
         assert "  export AWS_REGION=eu-west-1" in out
-        assert f"  python -m src.database deploy --env dev --endpoint-url {url}" in out
+        assert f"  python -m src.database deploy --env dev --endpoint-url {url} --region eu-west-1" in out
         assert "TableNames" in Target.local(url).client("dynamodb").list_tables()
     finally:
         stop.set()
@@ -569,7 +749,9 @@ def test_serve_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str]) -
 def test_serve_refuses_a_port_in_use(capsys: pytest.CaptureFixture[str], moto_server: EmbeddedEndpoint) -> None:
     port = moto_server.url.rsplit(":", 1)[1]
     assert main(["serve", "--port", port]) == 1
-    assert f"error: Cannot listen on host '127.0.0.1' port {port}:" in error_line(capsys.readouterr().err)
+    assert error_line(capsys.readouterr().err) == (
+        f"error: Cannot listen on host '127.0.0.1' port {port}: Address already in use."  # no Python tuple
+    )
 
 
 # -- logging options ------------------------------------------------------------------------
@@ -590,6 +772,19 @@ def test_debug_after_a_quiet_run_in_one_process_still_shows_botocore(
     assert main(["status", "--endpoint-url", server]) == 0
     assert main(["--debug", "status", "--endpoint-url", server]) == 0
     assert "DEBUG botocore.endpoint: Sending http request" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["-v", "status"], ["status", "-v"], ["status", "--verbose"]])
+def test_verbose_works_before_and_after_the_command(
+    argv: list[str], server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*argv, "--endpoint-url", server]) == 1  # nothing deployed: the table is missing
+    assert "INFO src.database.client: Testing connection to table VibeDigest-dev" in capsys.readouterr().err
+
+
+def test_debug_works_after_the_command(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--endpoint-url", server, "--debug"]) == 1  # nothing deployed: the table is missing
+    assert "DEBUG botocore" in capsys.readouterr().err
 
 
 def test_verbose_logs_info_to_stderr(server: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -653,6 +848,34 @@ def test_usage_errors_exit_two(argv: list[str], capsys: pytest.CaptureFixture[st
     assert err.startswith("usage: ")
     assert "error: " in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("argv", "command"), [(["demo", "--dry-run"], "demo"), (["status", "--force"], "status"),
+                                               (["lint", "--env", "dev"], "lint")])
+def test_every_usage_error_names_the_command(argv: list[str], command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as excinfo:
+        main(argv)
+    assert excinfo.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith(f"usage: python -m src.database {command} ")
+    assert lines[-1].startswith(f"python -m src.database {command}: error: unrecognized arguments: ")
+
+
+def test_a_very_long_template_path_makes_a_bounded_error_line(capsys: pytest.CaptureFixture[str]) -> None:
+    path = "/tmp/" + "p" * 100_000 + ".yml"
+    assert main(["lint", "--template", path]) == 1
+    line = error_line(capsys.readouterr().err)
+    assert len(line) < 400
+    assert line.startswith("error: Template /tmp/ppp") and "..." in line
+
+
+def test_one_line_bounds_any_line_keeping_its_start_and_end() -> None:
+    from src.database.cli_output import one_line
+
+    line = one_line("start " + "x" * 5000 + " end. Hint: run this")
+    assert len(line) <= 1000
+    assert line.startswith("start xxx") and line.endswith(" end. Hint: run this")
+    assert "characters elided" in line
 
 
 def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -78,7 +78,8 @@ def test_each_command_imports_moto_and_cfn_lint_only_when_it_needs_them(
     - ``status --endpoint-url`` needs boto3 only (the table is missing here, so it exits 1);
     - ``deploy --endpoint-url`` of a template linted before (warm cache) imports neither;
     - the same deploy with an empty lint cache lints (cfn-lint imported), still no moto;
-    - ``status`` without ``--endpoint-url`` starts its own endpoint, so moto is needed then;
+    - ``status`` without ``--endpoint-url`` is refused before any endpoint starts (it would start empty);
+    - ``deploy`` without ``--endpoint-url`` starts its own endpoint, so moto is needed then;
     - none of them loads the data layer (``demo`` alone writes items).
     """
     warm, empty = tmp_path / "warm", tmp_path / "empty"
@@ -90,11 +91,13 @@ def test_each_command_imports_moto_and_cfn_lint_only_when_it_needs_them(
         (warm, deploy),
         (empty, deploy),
         (empty, ["status"]),
+        (empty, ["deploy", "--dry-run"]),
     ]) == [
         {"EXIT": "1", "MOTO": "False", "CFNLINT": "False", "DATA": "False"},
         {"EXIT": "0", "MOTO": "False", "CFNLINT": "False", "DATA": "False"},
         {"EXIT": "0", "MOTO": "False", "CFNLINT": "True", "DATA": "False"},
-        {"EXIT": "1", "MOTO": "True", "CFNLINT": "True", "DATA": "False"},
+        {"EXIT": "1", "MOTO": "False", "CFNLINT": "True", "DATA": "False"},
+        {"EXIT": "0", "MOTO": "True", "CFNLINT": "True", "DATA": "False"},
     ]
 
 

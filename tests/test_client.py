@@ -144,9 +144,19 @@ def test_call_refuses_bad_parameters_before_any_request_though_its_client_skips_
     parameters itself, before the table check: on a refused endpoint any request would be an
     unreachable error instead."""
     db = DynamoDBClient("dev", endpoint_url=refused_endpoint())
-    with pytest.raises(ServiceError, match="GetItem failed in us-east-1") as caught:
+    with pytest.raises(ConfigurationError, match="GetItem was not sent in us-east-1") as caught:
         db.call("GetItem", **params)
     assert type(caught.value.__cause__).__name__ == "ParamValidationError"
+
+
+def test_a_bad_parameter_keeps_botocores_explanation_without_the_value() -> None:
+    db = DynamoDBClient("dev", endpoint_url=refused_endpoint())
+    with pytest.raises(ConfigurationError) as caught:
+        db.call("PutItem", Item="secret-looking value")
+    message = caught.value.message
+    assert 'Missing required parameter in input: "TableName"' in message
+    assert "Invalid type for parameter Item (valid types: <class 'dict'>)" in message
+    assert "secret-looking value" not in message
 
 
 def test_an_injected_client_validates_the_parameters_as_configured(local_target: Target, unique_name: str) -> None:
@@ -154,7 +164,7 @@ def test_an_injected_client_validates_the_parameters_as_configured(local_target:
     raw = local_target.client("dynamodb")
     create_digest_table(raw, unique_name)
     db = DynamoDBClient(table_name=unique_name, client=raw)
-    with pytest.raises(ServiceError, match="GetItem failed") as caught:
+    with pytest.raises(ConfigurationError, match='Unknown parameter in input: "Consistent"') as caught:
         db.call("GetItem", TableName=unique_name, Key=KEY, Consistent=True)
     assert type(caught.value.__cause__).__name__ == "ParamValidationError"
     assert db.call("GetItem", TableName=unique_name, Key=KEY, ConsistentRead=True).get("Item") is None
@@ -477,7 +487,7 @@ def test_an_unknown_operation_is_a_configuration_error(moto_aws: None) -> None:
         ({"endpoint_url": "http://127.0.0.1:4566"}, "endpoint_url"),
         ({"profile": "other"}, "profile"),
         ({"settings": ClientSettings(max_attempts=2)}, "settings"),
-        ({"session": "a session"}, "session"),
+        ({"session": boto3.Session(region_name="us-east-1")}, "session"),
     ],
 )
 def test_a_ready_client_refuses_arguments_it_would_ignore(

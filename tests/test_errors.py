@@ -151,7 +151,7 @@ def test_error_code_reads_the_code_or_empty() -> None:
              f"exit 1: aws_secret_access_key={REDACTED}. Check the profile's credential_process"],
         ),
         (UnauthorizedSSOTokenError(), InvalidCredentialsError, ["SSO session"]),
-        (NoRegionError(), ConfigurationError, ["No AWS region configured", "region= argument", "AWS_REGION"]),
+        (NoRegionError(), ConfigurationError, ["No AWS region configured", "Give region=", "AWS_REGION"]),
         (
             ConnectTimeoutError(endpoint_url=SECRET_URL),
             EndpointUnreachableError,
@@ -179,8 +179,8 @@ def test_error_code_reads_the_code_or_empty() -> None:
         ),
         (
             ParamValidationError(report=f"Invalid type {SECRET}"),
-            ServiceError,
-            ["PutItem failed in us-east-1: ParamValidationError"],
+            ConfigurationError,
+            ["PutItem was not sent in us-east-1: its parameters are invalid"],
         ),
         (BotoCoreError(), ServiceError, ["PutItem failed in us-east-1: BotoCoreError"]),
         (ValueError(SECRET), ServiceError, ["PutItem failed in us-east-1: ValueError"]),

@@ -386,9 +386,9 @@ def test_missing_credentials_and_unknown_profile_are_clear_cli_errors(
     profile_line = [line for line in unknown_profile.stderr.splitlines() if line.startswith("error:")]
     missing_line = [line for line in missing.stderr.splitlines() if line.startswith("error:")]
     assert len(profile_line) == 1 and profile_line[0].startswith("error: AWS profile 'no-such-profile' not found")
-    assert profile_line[0].endswith("List the profiles with: aws configure list-profiles (then pass --profile NAME).")
+    assert profile_line[0].endswith("List the profiles with: aws configure list-profiles")
     assert len(missing_line) == 1 and missing_line[0].startswith("error: No AWS credentials found")
-    assert missing_line[0].endswith("use the embedded endpoint: --target local.")  # the CLI's hint
+    assert missing_line[0].endswith("use a local endpoint: --target local.")  # the CLI's hint
     assert "Traceback" not in unknown_profile.stderr + missing.stderr
     assert profile_seconds < ERROR_BOUND and missing_seconds < ERROR_BOUND
     scan.check()

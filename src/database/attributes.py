@@ -36,6 +36,12 @@ MAX_DIGITS = 38
 """DynamoDB numbers keep at most 38 significant digits."""
 MIN_EXPONENT, MAX_EXPONENT = -130, 125
 """Non-zero DynamoDB numbers lie in 1E-130 <= |x| <= 9.99...E+125 (adjusted exponents -130..125)."""
+MAX_NESTING = 32
+"""Levels of nesting, the top-level attribute being level 1: "DynamoDB supports nested attributes up to 32 levels
+deep" (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html, Attributes)."""
+MAX_NAME_BYTES = 64 * 1024
+"""Attribute names "must be at least one character long and no greater than 64 KB in size"
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html)."""
 
 _SERIALIZER = TypeSerializer()
 
@@ -51,6 +57,22 @@ def check_text(value: str, path: str) -> str:
                 f"{error.start}); DynamoDB stores UTF-8."
             ) from None
     return value
+
+
+def check_name(name: str, path: str) -> str:
+    """Return the attribute or map-key ``name`` if it is valid UTF-8 of at most 64 KB."""
+    size = len(check_text(name, path).encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        raise ItemValidationError(
+            f"{path} {shown_name(name)} is {size:,} bytes; DynamoDB attribute names are at most {MAX_NAME_BYTES:,} "
+            "bytes (64 KB)."
+        )
+    return name
+
+
+def shown_name(text: str, keep: int = 40) -> str:
+    """``text`` quoted for a message, its middle elided when long, so the message stays short."""
+    return repr(text if len(text) <= 2 * keep else f"{text[:keep]}...{text[-keep:]}")
 
 
 def dynamodb_number(value: int | float | Decimal, path: str) -> Decimal:
@@ -92,8 +114,18 @@ def _aware_iso(value: datetime, path: str) -> str:
     return value.isoformat()
 
 
-def _to_storable(value: Any, path: str) -> Any:
-    """Turn a Python value into what ``TypeSerializer`` accepts (numbers -> Decimal, dates -> ISO)."""
+def _to_storable(value: Any, path: str, level: int = 1) -> Any:
+    """Turn a Python value into what ``TypeSerializer`` accepts (numbers -> Decimal, dates -> ISO).
+
+    ``level``: the value's nesting level, the top-level attribute's being 1; a value
+    below ``MAX_NESTING`` is refused before going deeper, so no depth (or a list that
+    contains itself) reaches Python's recursion limit.
+    """
+    if level > MAX_NESTING:
+        root = path.split(".", 1)[0].split("[", 1)[0]
+        raise ItemValidationError(
+            f"{shown_name(root)} nests deeper than DynamoDB's {MAX_NESTING} levels of maps and lists."
+        )
     if value is None or isinstance(value, (bool, bytes, Binary)):
         return value
     if isinstance(value, str):
@@ -110,10 +142,10 @@ def _to_storable(value: Any, path: str) -> Any:
         for name in value:
             if not isinstance(name, str):
                 raise ItemValidationError(f"{path} has a non-string key {name!r}; DynamoDB map keys are strings.")
-            check_text(name, f"{path} key")
-        return {name: _to_storable(v, f"{path}.{name}") for name, v in value.items()}
+            check_name(name, f"{path} key")
+        return {name: _to_storable(v, f"{path}.{name}", level + 1) for name, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_to_storable(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [_to_storable(v, f"{path}[{i}]", level + 1) for i, v in enumerate(value)]
     if isinstance(value, (set, frozenset)):
         if not value:
             raise ItemValidationError(f"{path} is an empty set; DynamoDB cannot store empty sets (use a list).")

@@ -35,26 +35,29 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import redaction, workflow
-from .cli_hints import after_recovery, hint_for
+from .cli_hints import COMMAND, Invocation, after_recovery, hint_for, in_cli_terms
 from .cli_output import format_digest, one_line, out, print_description, print_status, report_lint_warnings
 from .deadline import Deadline
-from .errors import ConfigurationError, DatabaseError, DeploymentError
+from .errors import ConfigurationError, DatabaseError, DeploymentError, TableNotFoundError
 from .settings import (
     ClientSettings,
     stack_name_for,
     table_name_for,
     validate_endpoint_url,
     validate_environment,
+    validate_known_region,
     validate_region,
     validate_timeout,
 )
-from .target import Target, configured_endpoints
+from .target import LOCAL_REGION, Target, configured_endpoints
 from .workflow import WorkflowResult
 
 if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
     from .stack import StackDeployer
     from .template import Template
 
@@ -62,6 +65,8 @@ logger = logging.getLogger(__name__)
 
 TARGETS = ("local", "localstack", "aws")
 DEFAULT_TIMEOUT = 120.0
+# commands that read or change what an earlier command left: an endpoint started for them alone starts empty
+READS_EARLIER_STATE = ("status", "recover", "delete")
 
 
 @contextlib.contextmanager
@@ -82,11 +87,13 @@ def open_target(args: argparse.Namespace) -> Iterator[tuple[Target, str | None]]
         from localstack_client.config import get_service_endpoint
 
         url = args.endpoint_url or get_service_endpoint("dynamodb") or "http://localhost:4566"
+        args.endpoint_used = url
         yield Target.local(url, args.region, settings, deadline=deadline), "localstack"
     elif args.endpoint_url:
         yield Target.local(args.endpoint_url, args.region, settings, deadline=deadline), "moto"
     elif variables := configured_endpoints():
         args.endpoint_from = " / ".join(sorted(set(variables.values())))
+        args.endpoint_used = os.environ[variables["dynamodb"]]
         used = [f"{name}: {os.environ[name]}" for name in sorted(set(variables.values()))]
         out(f"Using the endpoint{'s' if len(used) > 1 else ''} from {' and '.join(used)}")
         yield Target.local(None, args.region, settings, deadline=deadline), "moto"
@@ -97,7 +104,23 @@ def open_target(args: argparse.Namespace) -> Iterator[tuple[Target, str | None]]
 
         with EmbeddedEndpoint() as endpoint:
             out(f"Embedded endpoint (moto) at {endpoint.url}; its state is discarded when this command ends.")
+            args.ephemeral = True
             yield Target.local(endpoint.url, args.region, settings, deadline=deadline), "moto"
+
+
+def invocation(args: argparse.Namespace) -> Invocation:
+    """What the user gave on the command line, for the commands the tool suggests (``cli_hints``)."""
+    environment = getattr(args, "env", "dev")
+    return Invocation(
+        command=getattr(args, "name", "deploy"),
+        environment=environment if isinstance(environment, str) else "dev",
+        target=getattr(args, "target", "local"),
+        endpoint_url=getattr(args, "endpoint_url", None),
+        region=getattr(args, "region", None),
+        profile=getattr(args, "profile", None),
+        endpoint=getattr(args, "endpoint_used", None) or getattr(args, "endpoint_url", None),
+        endpoint_from=getattr(args, "endpoint_from", "--endpoint-url"),
+    )
 
 
 def _environment(args: argparse.Namespace) -> str:
@@ -133,6 +156,11 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     report_lint_warnings(template)
     with open_target(args) as (target, emulator):
         result = deploy_and_verify(args, template, target, emulator)
+    if result.deploy.refusal is not None:  # the dry run's outcome is the deploy's: refused, exit 1
+        raise DeploymentError(result.deploy.refusal)
+    if getattr(args, "ephemeral", False) and not args.dry_run:
+        out("The embedded endpoint stops with this command, and the stack and table with it. For an endpoint "
+            f"that keeps them between commands, run: {COMMAND} serve")
     return 0 if result.verified else 1
 
 
@@ -170,23 +198,35 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _deployer(target: Target, deadline: Deadline) -> StackDeployer:
-    """A ``StackDeployer`` whose two clients come from one session of ``target``, bounded by ``deadline``."""
+def _deployer(target: Target, deadline: Deadline) -> tuple[StackDeployer, BaseClient]:
+    """A ``StackDeployer`` whose two clients come from one session of ``target``, bounded by ``deadline``.
+
+    Its DynamoDB client comes with it, for the command's own reads of the table.
+    """
     from .stack import StackDeployer
 
     session = target.session()
-    return StackDeployer(
-        target.client("cloudformation", session), target.client("dynamodb", session), report=out, timeout=deadline
-    )
+    dynamodb = target.client("dynamodb", session)
+    return StackDeployer(target.client("cloudformation", session), dynamodb, report=out, timeout=deadline), dynamodb
+
+
+def _live_table(target: Target, environment: str, dynamodb: BaseClient) -> dict[str, Any] | None:
+    """The environment's table as DynamoDB describes it now (None when there is none)."""
+    from .client import DynamoDBClient
+
+    try:
+        return DynamoDBClient.for_target(target, environment, client=dynamodb).validate_table()
+    except TableNotFoundError:
+        return None
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
     """Get a stack out of ROLLBACK_COMPLETE / UPDATE_ROLLBACK_FAILED / an interrupted first deploy."""
     environment = _environment(args)
     with open_target(args) as (target, _):
-        recovery = _deployer(target, args.deadline).recover(stack_name_for(environment), environment)
+        recovery = _deployer(target, args.deadline)[0].recover(stack_name_for(environment), environment)
     out(recovery.message)
-    hint = after_recovery(recovery.deployable, environment, args.target)
+    hint = after_recovery(recovery.deployable, invocation(args))
     if hint:
         out(hint)
     return 0
@@ -198,10 +238,21 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if environment == "prod" and not args.confirm_prod:
         raise ConfigurationError("Deleting the prod stack needs --confirm-prod. Nothing was deleted.")
     with open_target(args) as (target, _):
-        _deployer(target, args.deadline).delete(stack_name_for(environment))
-    table = table_name_for(environment)
-    out(f"Table {table} is retained (DeletionPolicy: Retain). To remove the data as well, "
-        f"disable deletion protection and run: aws dynamodb delete-table --table-name {table}")
+        deployer, dynamodb = _deployer(target, args.deadline)
+        deployer.delete(stack_name_for(environment))
+        table = _live_table(target, environment, dynamodb)
+    name = table_name_for(environment)
+    if table is None:
+        out(f"Table {name} does not exist here; nothing is left of {environment}.")
+        return 0
+    region = target.region or LOCAL_REGION
+    steps = [invocation(args).aws_cli("dynamodb", "delete-table", "--table-name", name, region=region)]
+    protected = bool(table.get("DeletionProtectionEnabled"))
+    if protected:
+        steps.insert(0, invocation(args).aws_cli(
+            "dynamodb", "update-table", "--table-name", name, "--no-deletion-protection-enabled", region=region))
+    out(f"Table {name} is retained (DeletionPolicy: Retain); its deletion protection is "
+        f"{'on' if protected else 'off'}. To remove its data as well, run: {' && '.join(steps)}")
     return 0
 
 
@@ -223,7 +274,7 @@ def cmd_serve(args: argparse.Namespace, stop: threading.Event | None = None) -> 
         out("Use it from another shell (dummy credentials, no AWS account needed):")
         for name, value in endpoint.environment(args.region or "us-east-1").items():
             out(f"  export {name}={value}")
-        out(f"  python -m src.database deploy --env dev --endpoint-url {endpoint.url}")
+        out(f"  {Invocation(endpoint_url=endpoint.url, region=args.region).run('deploy')}")
         out("Press Ctrl-C to stop; the state is discarded.")
         try:
             while not stop.wait(0.5):
@@ -257,6 +308,16 @@ def check_options(args: argparse.Namespace) -> None:
         validate_timeout(args.timeout, "--timeout")
     if getattr(args, "profile", None) and getattr(args, "target", "aws") != "aws":
         raise ConfigurationError("--profile applies to --target aws only; local targets use dummy credentials.")
+    if getattr(args, "target", None) == "local" and not args.endpoint_url and not configured_endpoints():
+        if args.name in READS_EARLIER_STATE:
+            raise ConfigurationError(
+                f"{args.name} reads what an earlier command left, but without --endpoint-url or AWS_ENDPOINT_URL "
+                "it would start an embedded endpoint of its own, empty: the embedded endpoint keeps nothing "
+                f"between commands. Start one that lasts with: {COMMAND} serve, then run the export lines it "
+                "prints (or pass --endpoint-url with the URL it prints)."
+            )
+        if args.region is not None:
+            validate_known_region(args.region)  # the embedded endpoint (moto) serves known regions only
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -268,12 +329,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log INFO to stderr")
     parser.add_argument("--debug", action="store_true", help="log DEBUG, botocore included (secrets redacted)")
+    # the same options after the command; SUPPRESS: when absent there, the value given before it stands
+    logging_options = argparse.ArgumentParser(add_help=False)
+    logging_options.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                                 help="log INFO to stderr")
+    logging_options.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                                 help="log DEBUG, botocore included (secrets redacted)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
                 aliases: Sequence[str] = ()) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text, aliases=list(aliases))
-        sub.set_defaults(handler=handler)
+        sub = commands.add_parser(name, help=help_text, description=help_text, aliases=list(aliases),
+                                  parents=[logging_options])
+        sub.set_defaults(handler=handler, name=name, command_parser=sub)
         return sub
 
     def connection_options(sub: argparse.ArgumentParser) -> None:
@@ -325,6 +393,9 @@ def configure_logging(verbose: bool, debug: bool) -> None:
     redaction.install()
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.CRITICAL
     handler = logging.StreamHandler(sys.stderr)
+    # on the handler too: records of loggers with levels of their own (werkzeug's, in the embedded endpoint)
+    # reach the root's handlers whatever the root's level is
+    handler.setLevel(level)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -335,7 +406,9 @@ def configure_logging(verbose: bool, debug: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code."""
-    args = build_parser().parse_args(argv)
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:  # said by the command's own parser, so the usage and error lines name the command
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     configure_logging(args.verbose, args.debug)
     try:
         check_options(args)
@@ -344,9 +417,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
         return code
     except DatabaseError as error:
-        hint = hint_for(error, getattr(args, "env", None), getattr(args, "target", None),
-                        endpoint_from=getattr(args, "endpoint_from", "--endpoint-url"))
-        print(f"error: {one_line(str(error))}{' ' + hint if hint else ''}", file=sys.stderr, flush=True)
+        hint = hint_for(error, invocation(args), timeout=getattr(args, "timeout", None))
+        line = f"{in_cli_terms(str(error))}{' ' + hint if hint else ''}"
+        print(f"error: {one_line(line)}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

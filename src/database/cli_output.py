@@ -35,12 +35,23 @@ def report_lint_warnings(template: Template) -> None:
         out(f"cfn-lint warning: {warning}")
 
 
-def one_line(text: str) -> str:
-    """``text`` on one printable line: newlines/tabs become spaces, other control characters escapes."""
-    return "".join(
+MAX_LINE = 1000
+
+
+def one_line(text: str, limit: int = MAX_LINE) -> str:
+    """``text`` on one printable line of at most ``limit`` characters.
+
+    Newlines/tabs become spaces, other control characters escapes; a longer line keeps
+    its start and its end (where the hint is) and elides the middle.
+    """
+    line = "".join(
         char if char.isprintable() else " " if char in "\n\r\t" else char.encode("unicode_escape").decode("ascii")
         for char in text
     )
+    if len(line) <= limit:
+        return line
+    keep = (limit - 40) // 2  # 40: room for the marker
+    return f"{line[:keep]} ...[{len(line) - 2 * keep:,} characters elided]... {line[len(line) - keep:]}"
 
 
 def print_description(description: dict[str, Any], extra: dict[str, Any] | None = None) -> None:

@@ -48,6 +48,27 @@ logger = logging.getLogger(__name__)
 TableDescription = dict[str, Any]
 
 
+def _check_session(session: object) -> None:
+    """Refuse a ``session`` that is not a boto3 (or botocore) session, before its first use."""
+    import boto3.session  # a session was given: boto3 is loaded already
+    import botocore.session
+
+    if not isinstance(session, (boto3.session.Session, botocore.session.Session)):
+        raise ConfigurationError(f"session must be a boto3.Session, got {type(session).__name__}.")
+
+
+def _check_client(client: object) -> None:
+    """Refuse a ``client`` that cannot be a boto3 DynamoDB client (or a double of one, with its ``meta``)."""
+    meta = getattr(client, "meta", None)
+    if not isinstance(client, BaseClient) and not (hasattr(meta, "region_name") and hasattr(meta, "endpoint_url")):
+        raise ConfigurationError(
+            f"client must be a boto3 DynamoDB client (boto3.client('dynamodb')), got {type(client).__name__}."
+        )
+    service = getattr(getattr(meta, "service_model", None), "service_name", "dynamodb")
+    if isinstance(service, str) and service != "dynamodb":
+        raise ConfigurationError(f"client must be a DynamoDB client, got a {service} client.")
+
+
 def _refuse_ignored(given: dict[str, object], by: str) -> None:
     """Raise when an argument is set that an injected ``by`` (client or session) would ignore."""
     ignored = [name for name, value in given.items() if value is not None]
@@ -84,11 +105,19 @@ class DynamoDBClient:
     ) -> None:
         if (environment is None) == (table_name is None):
             raise ConfigurationError("Give exactly one of environment (dev/staging/prod) or table_name.")
-        self.table_name = (
-            validate_table_name(table_name) if table_name is not None else table_name_for(environment or "")
+        self.table_name = validate_table_name(table_name) if table_name is not None else table_name_for(
+            environment  # type: ignore[arg-type]  # not None: exactly one of the two is given
         )
         self.environment = environment
+        if settings is not None and not isinstance(settings, ClientSettings):
+            raise ConfigurationError(
+                f"settings must be a ClientSettings (e.g. ClientSettings(read_timeout=5)), "
+                f"got {type(settings).__name__}."
+            )
+        if session is not None:
+            _check_session(session)
         if client is not None:
+            _check_client(client)
             _refuse_ignored(
                 {"session": session, "region": region, "endpoint_url": endpoint_url, "profile": profile,
                  "settings": settings},

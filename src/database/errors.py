@@ -15,6 +15,8 @@ Roles:
 
 from __future__ import annotations
 
+import re
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -25,9 +27,11 @@ from botocore.exceptions import (
     HTTPClientError,
     NoCredentialsError,
     NoRegionError,
+    ParamValidationError,
     PartialCredentialsError,
     ProfileNotFound,
     ReadTimeoutError,
+    SSLError,
     TokenRetrievalError,
     UnauthorizedSSOTokenError,
 )
@@ -80,7 +84,7 @@ class CredentialsError(DatabaseError):
     """No usable AWS credentials were found, or the profile does not exist."""
 
     default_message = (
-        "No AWS credentials found in boto3's chain. Check AWS_PROFILE (or the profile= argument), "
+        "No AWS credentials found in boto3's chain. Check profile= (or AWS_PROFILE), "
         "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and the shared AWS config and credentials files."
     )
 
@@ -237,7 +241,7 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
     if isinstance(error, ProfileNotFound):
         return CredentialsError(
             f"AWS profile '{error.kwargs.get('profile', '?')}' not found in the AWS config files. "
-            "Check the profile name (profile= argument or AWS_PROFILE) and AWS_CONFIG_FILE.",
+            "Check the profile name (profile= or AWS_PROFILE) and AWS_CONFIG_FILE.",
             operation=operation,
         )
     if isinstance(error, NoCredentialsError):
@@ -260,21 +264,32 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
         return InvalidCredentialsError(operation=operation)
     if isinstance(error, NoRegionError):
         return ConfigurationError(
-            "No AWS region configured. Give the region= argument, set AWS_REGION / AWS_DEFAULT_REGION, "
+            "No AWS region configured. Give region=, set AWS_REGION / AWS_DEFAULT_REGION, "
             "or set the profile's region.",
+            operation=operation,
+        )
+    if isinstance(error, ParamValidationError):
+        return ConfigurationError(
+            f"{operation} was not sent{target}: its parameters are invalid: {_validation_report(error)}",
+            operation=operation,
+        )
+    if isinstance(error, SSLError):  # e.g. https:// to a port that speaks plain HTTP
+        return EndpointUnreachableError(
+            f"The TLS handshake with the endpoint{target} failed for {operation} (SSLError). If the endpoint "
+            "serves plain HTTP (as local emulators do), its URL starts with http://, not https://.",
             operation=operation,
         )
     if isinstance(error, ReadTimeoutError):  # connected and sent: the answer is what did not come in time
         return EndpointUnreachableError(
             f"{operation} timed out{target} reading the answer: the endpoint took the request but did not "
             "answer within ClientSettings.read_timeout, on every attempt. A slow endpoint or a large answer "
-            "(e.g. an emulator) may need a longer read_timeout.",
+            "(e.g. an emulator) may need a longer ClientSettings.read_timeout.",
             operation=operation,
         )
     if isinstance(error, ConnectTimeoutError):
         return EndpointUnreachableError(
             f"{operation} timed out{target} connecting (no connection within ClientSettings.connect_timeout, "
-            "after every retry). Check the endpoint and network, or raise connect_timeout.",
+            "after every retry). Check the endpoint and network, or raise ClientSettings.connect_timeout.",
             operation=operation,
         )
     if isinstance(error, ConnectionClosedError):
@@ -296,6 +311,25 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
             operation=operation,
         )
     return ServiceError(f"{operation} failed{target}: {type(error).__name__}.", operation=operation)
+
+
+# the parts of botocore's report that name a parameter and what it needs, never the value given (it may be secret)
+_REPORT_PROBLEM = re.compile(
+    r'(Missing required parameter in input: "[^"]*"|Unknown parameter in input: "[^"]*"|Invalid \w+ for parameter \S+?)'
+    r"(?:,|$)"
+)
+_REPORT_NEEDS = re.compile(r"(valid types: .*|valid min length: \d+|valid max length: \d+|valid range: .*)$")
+
+
+def _validation_report(error: ParamValidationError) -> str:
+    """What botocore's report says of each invalid parameter, on one line, without the values given."""
+    problems = []
+    for line in str(error.kwargs.get("report", "")).splitlines():
+        problem, needs = _REPORT_PROBLEM.match(line), _REPORT_NEEDS.search(line)
+        if problem:
+            problems.append(problem.group(1) + (f" ({needs.group(1)})" if needs else ""))
+    text = redact("; ".join(problems) or "see botocore's ParamValidationError")
+    return text if len(text) <= _MAX_AWS_MESSAGE else text[:_MAX_AWS_MESSAGE] + "..."
 
 
 def _translate_client_error(error: ClientError, *, operation: str, table: str | None, where: str) -> DatabaseError:

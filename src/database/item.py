@@ -42,6 +42,7 @@ from .attributes import (
     AttributeMap,
     AttributeValue,
     attribute_value_size,
+    check_name,
     check_text,
     dynamodb_number,
     item_size,
@@ -232,7 +233,7 @@ class DigestItem:
         if self.created_at is not None:
             values["created_at"] = self.created_at
         values.update(self.extra)
-        attributes = {check_text(name, "attribute name"): to_attribute(value, name) for name, value in values.items()}
+        attributes = {check_name(name, "attribute name"): to_attribute(value, name) for name, value in values.items()}
         size = item_size(attributes)
         if size > MAX_ITEM_BYTES:
             largest = max(attributes, key=lambda name: attribute_value_size(attributes[name]))

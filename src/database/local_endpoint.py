@@ -9,6 +9,7 @@ AWS that this project's template and lifecycle touch; the README lists what is l
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import urllib.request
 from types import TracebackType
@@ -34,7 +35,11 @@ def _check_bindable(host: str, port: int) -> None:
         with socket.create_server((host, port), family=family):
             pass
     except (OSError, UnicodeError) as error:
-        reason = getattr(error, "strerror", None) or type(error).__name__
+        # the message only: an OSError's strerror may quote the address as a Python tuple
+        errno = getattr(error, "errno", None)
+        reason = os.strerror(errno) if isinstance(errno, int) and errno > 0 else type(error).__name__
+        if isinstance(error, socket.gaierror):  # getaddrinfo's own codes, not errno values
+            reason = error.strerror or type(error).__name__
         raise ConfigurationError(f"Cannot listen on host {shown(host)} port {port}: {reason}.") from None
 
 

@@ -18,6 +18,8 @@ read timeout is generous, and standard mode's 3 attempts make the worst case
 
 from __future__ import annotations
 
+import difflib
+import functools
 import math
 import os
 import re
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import botocore.regions
 from botocore.config import Config
 from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
@@ -63,8 +66,16 @@ def shown(value: str) -> str:
     return repr(text)
 
 
+def _text(value: object, what: str) -> str:
+    """``value`` if it is a string, else the package's error naming ``what`` and the type given."""
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{what} must be a string, got {type(value).__name__}.")
+    return value
+
+
 def validate_environment(name: str) -> str:
     """Return ``name`` if it is one of dev/staging/prod, else raise a clear error."""
+    _text(name, "environment")
     if name in ENVIRONMENTS:
         return name
     hint = f" (did you mean '{name.lower()}'?)" if name.lower() in ENVIRONMENTS else ""
@@ -85,7 +96,7 @@ def stack_name_for(environment: str) -> str:
 
 def validate_table_name(name: str) -> str:
     """Return ``name`` if DynamoDB would accept it (3-255 of ``[A-Za-z0-9_.-]``)."""
-    if _TABLE_NAME.fullmatch(name):
+    if _TABLE_NAME.fullmatch(_text(name, "table_name")):
         return name
     raise ConfigurationError(
         f"Invalid table name {shown(name)}: DynamoDB needs 3-255 characters of letters, digits, '_', '-' or '.'."
@@ -94,9 +105,44 @@ def validate_table_name(name: str) -> str:
 
 def validate_region(region: str) -> str:
     """Return ``region`` if it looks like an AWS region name (e.g. ``eu-west-1``)."""
-    if _REGION.fullmatch(region):
+    if _REGION.fullmatch(_text(region, "region")):
         return region
     raise ConfigurationError(f"Invalid region {shown(region)}; expected a region name such as 'us-east-1'.")
+
+
+@functools.cache
+def known_regions() -> tuple[str, ...]:
+    """Every region botocore's partition data names for DynamoDB, all partitions (aws, aws-cn, ...).
+
+    What ``botocore.session.Session.get_available_regions`` answers, read through the
+    process's shared data loader (``target.shared_loader``), whose parsed endpoint data
+    the clients built later reuse, rather than through a session of its own.
+    """
+    from .target import shared_loader  # here: target imports this module
+
+    resolver = botocore.regions.EndpointResolver(shared_loader(None).load_data("endpoints"))
+    return tuple(sorted(
+        region
+        for partition in resolver.get_available_partitions()
+        for region in resolver.get_available_endpoints("dynamodb", partition_name=partition)
+    ))
+
+
+def validate_known_region(region: str) -> str:
+    """Return ``region`` if botocore's partition data knows it, else name the nearest known names.
+
+    For an AWS endpoint built from the region: an unknown name would only fail later,
+    as an unresolvable host. An explicit endpoint URL may serve any region name.
+    """
+    validate_region(region)
+    known = known_regions()
+    if region in known:
+        return region
+    nearest = difflib.get_close_matches(region, known, n=3, cutoff=0)
+    suggestion = f" Nearest known: {', '.join(nearest)}." if nearest else ""
+    raise ConfigurationError(
+        f"Region {shown(region)} is not a region botocore's partition data knows for DynamoDB.{suggestion}"
+    )
 
 
 def validate_endpoint_url(url: str) -> str:
@@ -107,7 +153,7 @@ def validate_endpoint_url(url: str) -> str:
     silently drops tabs/newlines and leading spaces that botocore then trips over.
     A ``user:password@`` part is refused, and masked in every message.
     """
-    quoted = shown(_USERINFO.sub(r"\g<1>***@", url))
+    quoted = shown(_USERINFO.sub(r"\g<1>***@", _text(url, "endpoint_url")))
     if any(not char.isprintable() or char.isspace() for char in url):
         raise ConfigurationError(f"Invalid endpoint URL {quoted}: it contains spaces or control characters.")
     try:
@@ -129,8 +175,10 @@ def validate_endpoint_url(url: str) -> str:
 
 def validate_timeout(seconds: float, what: str = "timeout") -> float:
     """Return ``seconds`` if it is a positive, finite number of seconds."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise ConfigurationError(f"{what} must be a number of seconds, got {type(seconds).__name__}.")
     if not math.isfinite(seconds) or seconds <= 0:
-        raise ConfigurationError(f"{what} must be a positive number of seconds, got {shown(str(seconds))}.")
+        raise ConfigurationError(f"{what} must be a positive number of seconds, got {seconds:g}.")
     return seconds
 
 
@@ -194,7 +242,8 @@ class ClientSettings:
     def __post_init__(self) -> None:
         if self.retry_mode is not None and self.retry_mode not in RETRY_MODES:
             raise ConfigurationError(
-                f"Unknown retry mode {shown(self.retry_mode)}; choose one of: {', '.join(RETRY_MODES)}."
+                f"Unknown retry_mode {shown(_text(self.retry_mode, 'retry_mode'))}; "
+                f"choose one of: {', '.join(RETRY_MODES)}."
             )
         if self.max_attempts is not None and (
             isinstance(self.max_attempts, bool)

@@ -34,7 +34,7 @@ from typing import Any
 from botocore.client import BaseClient
 
 from .aws_call import call_aws
-from .change_review import ChangeSummary
+from .change_review import ChangeSummary, replacement_refusal
 from .deadline import Deadline
 from .deploy_steps import DeploySteps
 from .drift import IGNORED, REFUSED, REVERT_DRIFT, refuses_drift_mode
@@ -58,7 +58,11 @@ DEFAULT_TIMEOUT = 120.0
 
 @dataclass
 class DeployResult:
-    """What a deploy did: the stack's final status and the previewed changes."""
+    """What a deploy did: the stack's final status and the previewed changes.
+
+    ``refusal``: for a preview (``execute=False``), why the deploy itself would be
+    refused (e.g. the change replaces the table); None when it would go through.
+    """
 
     stack_name: str
     status: str
@@ -66,6 +70,7 @@ class DeployResult:
     executed: bool = False
     outputs: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,8 +159,10 @@ class StackDeployer(DeploySteps):
                 return DeployResult(stack_name, status or "", changes=preview, seconds=self._clock() - started)
         change_set_type = "CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE"
         aware = " (drift-aware)" if change_set_type == "UPDATE" and self._revert_drift else ""
+        article = "an" if change_set_type == "UPDATE" else "a"
         self._report(
-            f"Stack {stack_name}: {status or 'does not exist yet'}; creating a {change_set_type} change set{aware}"
+            f"Stack {stack_name}: {status or 'does not exist yet'}; "
+            f"creating {article} {change_set_type} change set{aware}"
         )
         change_set = self._create_change_set(template, stack_name, environment, tags, change_set_type)
         if change_set is None:
@@ -169,7 +176,8 @@ class StackDeployer(DeploySteps):
         if not execute:
             self._discard(stack_name, change_set, created_stack=created_stack)
             self._report("Dry run: nothing was changed.")
-            return DeployResult(stack_name, status or "", changes=changes, seconds=self._clock() - started)
+            return DeployResult(stack_name, status or "", changes=changes, seconds=self._clock() - started,
+                                refusal=replacement_refusal(stack_name, changes))
         final = self._execute(stack_name, change_set, environment)
         self._wait_for_table(table_name)
         outputs = self._outputs(stack_name)

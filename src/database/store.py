@@ -228,15 +228,22 @@ class DigestStore:
         return writer.run()
 
 
+def _each(values: Iterable[Any], what: str, argument: str) -> Iterator[Any]:
+    """Iterate ``values``, refusing a non-iterable (e.g. None) with the package's error naming ``argument``."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ItemValidationError(f"{what} takes an iterable of {argument}, got {type(values).__name__}.")
+    return iter(values)
+
+
 def _put_requests(items: Iterable[DigestItem]) -> Iterator[Request]:
-    for index, item in enumerate(items):
+    for index, item in enumerate(_each(items, "put_many", "items (DigestItem objects)")):
         if not isinstance(item, DigestItem):
             raise ItemValidationError(f"put_many takes DigestItem objects; item {index} is {type(item).__name__}.")
         yield Request(index, item.key, {"PutRequest": {"Item": item.to_dynamodb()}})
 
 
 def _delete_requests(keys: Iterable[tuple[str | date, str]]) -> Iterator[Request]:
-    for index, pair in enumerate(keys):
+    for index, pair in enumerate(_each(keys, "delete_many", "keys ((digest_date, item_id) pairs)")):
         if not isinstance(pair, tuple) or len(pair) != 2:
             raise ItemValidationError(
                 f"delete_many takes (digest_date, item_id) pairs; key {index} is {type(pair).__name__}."

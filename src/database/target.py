@@ -32,7 +32,7 @@ from . import redaction
 from .aws_call import location, prepare
 from .deadline import Deadline
 from .errors import ConfigurationError, credential_source_error, translate
-from .settings import ClientSettings, shown, validate_endpoint_url, validate_region
+from .settings import ClientSettings, shown, validate_endpoint_url, validate_known_region, validate_region
 
 if TYPE_CHECKING:
     import boto3
@@ -47,6 +47,7 @@ SERVICE_ENDPOINT_VARIABLES = {
     "dynamodb": "AWS_ENDPOINT_URL_DYNAMODB",
     "cloudformation": "AWS_ENDPOINT_URL_CLOUDFORMATION",
 }
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", *SERVICE_ENDPOINT_VARIABLES.values())
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,12 @@ class Target:
             validate_region(self.region)
         if self.endpoint_url is not None:
             validate_endpoint_url(self.endpoint_url)
+        elif self.region is not None and not any(os.environ.get(v) for v in ENDPOINT_VARIABLES):
+            validate_known_region(self.region)  # the AWS endpoint is built from the name: it must exist
+        if self.profile is not None and not isinstance(self.profile, str):
+            raise ConfigurationError(f"profile must be a string, got {type(self.profile).__name__}.")
+        if not isinstance(self.settings, ClientSettings):
+            raise ConfigurationError(f"settings must be a ClientSettings, got {type(self.settings).__name__}.")
 
     @classmethod
     def local(

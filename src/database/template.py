@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -62,15 +63,27 @@ class ExpectedTable:
     outputs: dict[str, str] = field(default_factory=dict)
 
 
+def _shown(path: Path, keep: int = 100) -> str:
+    """``path`` for a message, its middle elided when long, so one line stays readable."""
+    text = str(path)
+    return text if len(text) <= 2 * keep + 3 else f"{text[:keep]}...{text[-keep:]}"
+
+
 def load_template(path: Path | str = DEFAULT_TEMPLATE) -> Template:
     """Read, parse and lint the template; raise ``TemplateError`` on any error."""
     path = Path(path)
     try:
         body = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise TemplateError(f"Template not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise TemplateError(f"Template {path} cannot be read: {type(error).__name__}") from error
+        raise TemplateError(f"Template not found: {_shown(path)}") from None
+    except IsADirectoryError:
+        raise TemplateError(f"Template {_shown(path)} is a directory; give the template file's path.") from None
+    except OSError as error:  # e.g. a symbolic link loop, no permission, a name too long
+        reason = os.strerror(error.errno) if error.errno else type(error).__name__
+        raise TemplateError(f"Template {_shown(path)} cannot be read: {reason}.") from None
+    except UnicodeDecodeError as error:
+        raise TemplateError(f"Template {_shown(path)} cannot be read: it is not UTF-8 text ({error.reason}).") from None
+    _refuse_aliases(path, body)  # before the cache: a result cached before this check must not let one through
     key = lint_cache.cache_key(body)
     result = lint_cache.lookup(key) if key else None
     if result is None:
@@ -89,15 +102,39 @@ def _parse_and_lint(path: Path, body: str) -> lint_cache.LintResult:
     document, parse_errors = decode_str(body)
     if parse_errors or not isinstance(document, dict):
         detail = _describe_matches(parse_errors) if parse_errors else "not a mapping"
-        raise TemplateError(f"Template {path} is not valid YAML/JSON: {detail}")
+        raise TemplateError(f"Template {_shown(path)} is not valid YAML/JSON: {detail}")
     matches = cfn_lint(body)
     errors = [m for m in matches if m.rule.id.startswith("E")]
     if errors:
         raise TemplateError(
-            f"cfn-lint found {len(errors)} error(s) in {path}; not deploying: {_describe_matches(errors)}"
+            f"cfn-lint found {len(errors)} error(s) in {_shown(path)}; not deploying: {_describe_matches(errors)}"
         )
     warnings = tuple(_describe_match(m) for m in matches if not m.rule.id.startswith("E"))
     return lint_cache.LintResult(document=dict(document), warnings=warnings)
+
+
+def _refuse_aliases(path: Path, body: str) -> None:
+    """Refuse a template with YAML aliases, reading its events only (linear time, nothing expanded).
+
+    CloudFormation rejects YAML aliases in a template body (cfn-lint's W1101), and a
+    few nested aliases expand to millions of nodes (an "alias bomb") that would make
+    parsing and linting take minutes. A body that is not YAML is left to the parser.
+    """
+    if "*" not in body:
+        return
+    import yaml  # cfn-lint's dependency; the C loader when built with it
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        for event in yaml.parse(body, Loader=loader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else "?"
+                raise TemplateError(
+                    f"Template {_shown(path)} uses a YAML alias (*{str(event.anchor)[:40]}, line {line}), which "
+                    "CloudFormation rejects in a template body; write the value out instead."
+                )
+    except yaml.YAMLError:
+        return
 
 
 def cfn_lint(body: str) -> list[Any]:

@@ -43,7 +43,8 @@ class WorkflowResult:
 
     ``deploy``: the stack's deployment; ``checks``: the verification, one check per
     property (empty for a dry run); ``description``: the connection test's summary
-    of the table (None for a dry run); ``verified``: no check is a mismatch;
+    of the table (None for a dry run); ``verified``: no check is a mismatch (for a dry run: the deploy
+    would not be refused);
     ``client``: a connected ``DynamoDBClient`` of the table, for further work.
     """
 
@@ -92,8 +93,8 @@ def deploy_and_verify(
         tags=stack_tags(environment),
         execute=not dry_run,
     )
-    if dry_run:
-        return WorkflowResult(deployed, connection, verified=True)
+    if dry_run:  # verified: the deploy would go through (``deployed.refusal`` says why not)
+        return WorkflowResult(deployed, connection, verified=deployed.refusal is None)
     report("Verifying the live table against the template:")
     checks = verify_table(dynamodb, expected, stack_outputs=deployed.outputs, emulator=emulator)
     for check in checks:

@@ -112,7 +112,11 @@ def test_deploy_with_embedded_endpoint_prints_change_set_checks_and_description(
     assert "Connection OK. Table description:" in out
     assert re.search(r"^  table_name +VibeDigest-dev$", out, re.MULTILINE)
     assert re.search(r"^  partition_key +digest_date$", out, re.MULTILINE)
-    assert out.rstrip().endswith("Deployment verified.")
+    assert out.rstrip().splitlines()[-2:] == [
+        "Deployment verified.",
+        "The embedded endpoint stops with this command, and the stack and table with it. For an endpoint that keeps "
+        "them between commands, run: python -m src.database serve",
+    ]
 
 
 def test_deploy_dry_run_shows_the_change_set_and_changes_nothing(
