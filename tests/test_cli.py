@@ -305,7 +305,7 @@ def test_delete_pitr_off_deploy_reverts_the_drift_and_status_shows_it(
     assert main(["deploy", "--endpoint-url", server]) == 0
     out, err = capsys.readouterr()
     assert err == ""
-    assert "creating a UPDATE change set (drift-aware)" in out
+    assert "creating an UPDATE change set (drift-aware)" in out
     assert "Modify  DigestTable [AWS::DynamoDB::Table] (replacement: False), reverts drift of " \
            "PointInTimeRecoverySpecification" in out
     assert "Deployment verified." in out and "MISMATCH" not in out
@@ -442,8 +442,10 @@ def test_an_aws_cli_suggestion_for_a_local_target_reaches_the_local_endpoint_onl
         ("NoRegionError", "Give region=", "Give --region, set AWS_REGION"),
         ("ProfileNotFound", "(profile= or AWS_PROFILE)", "(--profile or AWS_PROFILE)"),
         ("NoCredentialsError", "Check profile= (or AWS_PROFILE)", "Check --profile (or AWS_PROFILE)"),
-        ("ReadTimeoutError", "ClientSettings.connect_timeout / ClientSettings.read_timeout",
-         "raise VIBEDIGEST_CONNECT_TIMEOUT / VIBEDIGEST_READ_TIMEOUT."),
+        ("ReadTimeoutError", "may need a longer ClientSettings.read_timeout.",
+         "may need a longer VIBEDIGEST_READ_TIMEOUT."),
+        ("ConnectTimeoutError", "or raise ClientSettings.connect_timeout.",
+         "or raise VIBEDIGEST_CONNECT_TIMEOUT."),
     ],
 )
 def test_the_cli_says_in_options_and_variables_what_the_library_says_in_arguments(
@@ -451,7 +453,11 @@ def test_the_cli_says_in_options_and_variables_what_the_library_says_in_argument
 ) -> None:
     import botocore.exceptions
 
-    kinds = {"ProfileNotFound": {"profile": "p"}, "ReadTimeoutError": {"endpoint_url": "http://x"}}
+    kinds = {
+        "ProfileNotFound": {"profile": "p"},
+        "ReadTimeoutError": {"endpoint_url": "http://x"},
+        "ConnectTimeoutError": {"endpoint_url": "http://x"},
+    }
     error = translate(getattr(botocore.exceptions, cause)(**kinds.get(cause, {})), operation="DescribeTable")
     error.__cause__ = getattr(botocore.exceptions, cause)(**kinds.get(cause, {}))
     assert library_words in str(error)

@@ -282,13 +282,13 @@ def translate(error: Exception, *, operation: str, table: str | None = None, whe
     if isinstance(error, ReadTimeoutError):  # connected and sent: the answer is what did not come in time
         return EndpointUnreachableError(
             f"{operation} timed out{target} reading the answer: the endpoint took the request but did not "
-            "answer within ClientSettings.read_timeout, on every attempt. A slow endpoint or a large answer "
+            "answer within the read timeout, on every attempt. A slow endpoint or a large answer "
             "(e.g. an emulator) may need a longer ClientSettings.read_timeout.",
             operation=operation,
         )
     if isinstance(error, ConnectTimeoutError):
         return EndpointUnreachableError(
-            f"{operation} timed out{target} connecting (no connection within ClientSettings.connect_timeout, "
+            f"{operation} timed out{target} connecting (no connection within the connect timeout, "
             "after every retry). Check the endpoint and network, or raise ClientSettings.connect_timeout.",
             operation=operation,
         )
