@@ -17,11 +17,15 @@ from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
-from tests.support.collector import collect_oldest_less_often, freeze_loaded_objects, freeze_objects_at_exit
+from tests.support.collector import (
+    collect_oldest_less_often,
+    freeze_loaded_objects,
+    freeze_objects_at_exit,
+)
 from tests.support.offline import keep_offline
 
 if TYPE_CHECKING:
-    from src.database.target import Target
+    from src.database.aws.target import Target
     from tests.support.worker_endpoint import UntracedEndpoint
 
 MOTO_READ_TIMEOUT = 30.0
@@ -106,8 +110,8 @@ def local_target(moto_server: UntracedEndpoint) -> Target:
     Its read timeout is longer than the package's default (3 s, sized for DynamoDB):
     moto answers a 1,000-item query in seconds on a loaded 2-core test machine.
     """
+    from src.database.aws.target import Target
     from src.database.settings import ClientSettings
-    from src.database.target import Target
     from tests.support.endpoints import reset_moto
 
     reset_moto(moto_server)
@@ -138,8 +142,8 @@ def data_target(request: pytest.FixtureRequest) -> Target:
 
     dynalite is not reset: the tests that use it work in tables of their own (``unique_name``).
     """
+    from src.database.aws.target import Target
     from src.database.settings import ClientSettings
-    from src.database.target import Target
 
     if request.param == "moto":
         return request.getfixturevalue("local_target")

@@ -18,9 +18,15 @@ from xml.etree import ElementTree
 
 import pytest
 
-from src.database.target import Target
-from src.database.local_endpoint import EmbeddedEndpoint
-from tests.support.acceptance import deploy_environment, ensure_deployed, stack_deployer, stack_status, table_exists
+from src.database.aws.target import Target
+from src.database.emulator.endpoint import EmbeddedEndpoint
+from tests.support.acceptance import (
+    deploy_environment,
+    ensure_deployed,
+    stack_deployer,
+    stack_status,
+    table_exists,
+)
 from tests.support.backends import Backend, BackendError, open_backend
 from tests.support.endpoints import ROOT, child_environment, unmeasured
 from tests.support.tables import create_digest_table

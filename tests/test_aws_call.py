@@ -1,4 +1,4 @@
-"""Unit tests of ``src.database.aws_call``: the one function that calls AWS, and its client hooks.
+"""Unit tests of ``src.database.aws.aws_call``: the one function that calls AWS, and its client hooks.
 
 The foreign-protocol case is the one the embedded endpoint produced after a stack
 delete retained the table: CloudFormation's ExecuteChangeSet answered with
@@ -19,9 +19,9 @@ from botocore.client import BaseClient
 from botocore.parsers import ResponseParserError
 
 from src.database import redaction
-from src.database.aws_call import call_aws, prepare
+from src.database.aws.aws_call import call_aws, prepare
+from src.database.aws.target import Target
 from src.database.errors import ServiceError, TableNotFoundError
-from src.database.target import Target
 from tests.support.endpoints import stub_server
 
 ALREADY_EXISTS = {

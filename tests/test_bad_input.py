@@ -28,11 +28,11 @@ from typing import Any, Callable, Iterator
 import boto3
 import pytest
 
-from src.database import cli
+from src.database.aws.target import Target
+from src.database.cli import commands as cli
 from src.database.client import DynamoDBClient
-from src.database.target import Target
+from src.database.emulator.endpoint import EmbeddedEndpoint
 from src.database.errors import DatabaseError
-from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.settings import ClientSettings
 from tests.support import figures
 from tests.support.fault_proxy import FaultProxy

@@ -16,8 +16,8 @@ from typing import Any, Callable
 import pytest
 
 from src.database import DigestItem, DigestStore, DynamoDBClient
+from src.database.data.sample import sample_digest
 from src.database.errors import ConfigurationError, DatabaseError, ItemValidationError
-from src.database.sample import sample_digest
 from tests.support.fake_table import TABLE, FakeTable
 
 DAY = "2026-11-26"

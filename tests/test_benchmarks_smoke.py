@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from botocore.client import BaseClient
 
-from src.database.target import Target
-from src.database.local_endpoint import EmbeddedEndpoint
-from src.database.template import DEFAULT_TEMPLATE
+from src.database.aws.target import Target
+from src.database.deploy.template import DEFAULT_TEMPLATE
+from src.database.emulator.endpoint import EmbeddedEndpoint
 from tests.benchmarks.cli import ROW_NAMES, main, run
 from tests.benchmarks.deploy_row import DeploySlowStack, find_aws_cli
 from tests.benchmarks.harness import (
@@ -27,10 +27,10 @@ from tests.benchmarks.harness import (
     COLD_START_ROUND_FACTOR,
     DEPLOY_GOAL,
     LATENCY_GOAL,
-    REDEPLOY_GOAL,
-    STEADY_STATE_ROUND_FACTOR,
     MARK_END,
     MARK_START,
+    REDEPLOY_GOAL,
+    STEADY_STATE_ROUND_FACTOR,
     Bench,
     Row,
     RowResult,

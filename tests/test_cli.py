@@ -27,9 +27,12 @@ import boto3
 import pytest
 from botocore.client import BaseClient
 
-from src.database import cli
-from src.database.cli import build_parser, cmd_serve, main
-from src.database.cli_hints import Invocation, hint_for, in_cli_terms
+from src.database.aws.target import Target, configured_endpoints
+from src.database.cli import commands as cli
+from src.database.cli.commands import build_parser, cmd_serve, main
+from src.database.cli.hints import Invocation, hint_for, in_cli_terms
+from src.database.deploy.template import DEFAULT_TEMPLATE
+from src.database.emulator.endpoint import EmbeddedEndpoint
 from src.database.errors import (
     ConfigurationError,
     CredentialsError,
@@ -42,9 +45,6 @@ from src.database.errors import (
     ThrottledError,
     translate,
 )
-from src.database.local_endpoint import EmbeddedEndpoint
-from src.database.target import Target, configured_endpoints
-from src.database.template import DEFAULT_TEMPLATE
 from tests.support.endpoints import reset_moto
 from tests.support.fault_proxy import FaultProxy, refused_endpoint
 
@@ -172,7 +172,7 @@ def test_the_default_target_refuses_to_read_an_endpoint_it_would_start_empty(
     command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """No endpoint given: the command would start a fresh, empty embedded endpoint and find nothing there."""
-    import src.database.local_endpoint as local_endpoint
+    import src.database.emulator.endpoint as local_endpoint
 
     monkeypatch.setattr(local_endpoint.EmbeddedEndpoint, "start", lambda self: pytest.fail("an endpoint started"))
     assert main([command]) == 1
@@ -203,7 +203,7 @@ def test_an_https_url_to_a_plain_http_port_names_the_scheme(server: str, capsys:
 def test_a_region_botocore_does_not_know_is_named_with_the_nearest_known_ones(
     argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import src.database.local_endpoint as local_endpoint
+    import src.database.emulator.endpoint as local_endpoint
 
     monkeypatch.setattr(local_endpoint.EmbeddedEndpoint, "start", lambda self: pytest.fail("an endpoint started"))
     assert main([*argv, "--region", "eu-nowhere-1"]) == 1
@@ -876,7 +876,7 @@ def test_a_very_long_template_path_makes_a_bounded_error_line(capsys: pytest.Cap
 
 
 def test_one_line_bounds_any_line_keeping_its_start_and_end() -> None:
-    from src.database.cli_output import one_line
+    from src.database.cli.output import one_line
 
     line = one_line("start " + "x" * 5000 + " end. Hint: run this")
     assert len(line) <= 1000

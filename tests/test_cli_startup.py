@@ -1,4 +1,4 @@
-"""What the deploy tool loads and builds per command (``src.database.cli``).
+"""What the deploy tool loads and builds per command (``src.database.cli.commands``).
 
 Start-up cost matters for a command-line tool: a command should import moto only
 when it starts the embedded endpoint, cfn-lint only when it lints, lint the
@@ -20,25 +20,25 @@ import boto3
 import pytest
 from botocore.client import BaseClient
 
-from src.database import template
-from src.database.cli import main
-from src.database.target import Target
-from src.database.local_endpoint import EmbeddedEndpoint
-from src.database.template import load_template
+from src.database.aws.target import Target
+from src.database.cli.commands import main
+from src.database.deploy import template
+from src.database.deploy.template import load_template
+from src.database.emulator.endpoint import EmbeddedEndpoint
 from tests.support.endpoints import reset_moto, unmeasured
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROBE = """\
 import json, os, sys
-from src.database import template
-from src.database.cli import main
+from src.database.deploy import template
+from src.database.cli.commands import main
 for cache, argv in json.loads(sys.argv[1]):
     os.environ["XDG_CACHE_HOME"] = cache
     code = main(argv)
     loaded = set(sys.modules)
     cfnlint = any(name == "cfnlint" or name.startswith("cfnlint.") for name in loaded)
     print("STEP", json.dumps({"EXIT": str(code), "MOTO": str("moto.server" in loaded), "CFNLINT": str(cfnlint),
-                              "DATA": str("src.database.store" in loaded)}))
+                              "DATA": str("src.database.data.store" in loaded)}))
 """
 
 

@@ -24,6 +24,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from src.database.aws.target import Target
 from src.database.client import DynamoDBClient, summarize
 from src.database.errors import (
     ConditionalCheckFailedError,
@@ -33,7 +34,6 @@ from src.database.errors import (
     TableNotFoundError,
 )
 from src.database.settings import ClientSettings
-from src.database.target import Target
 from tests.support.endpoints import unmeasured
 from tests.support.fault_proxy import Fault, FaultProxy, refused_endpoint
 from tests.support.tables import create_digest_table

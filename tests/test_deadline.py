@@ -13,14 +13,19 @@ from typing import Any
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
-from src.database.cli import main
-from src.database.deadline import Deadline
+from src.database.aws.deadline import Deadline
+from src.database.aws.target import Target
+from src.database.cli.commands import main
+from src.database.deploy.deployer import StackDeployer
+from src.database.deploy.template import load_template
 from src.database.errors import DeadlineExceededError
 from src.database.settings import ClientSettings
-from src.database.stack import StackDeployer
-from src.database.target import Target
-from src.database.template import load_template
-from tests.support.fault_proxy import Fault, FaultProxy, SilentEndpoint, TricklingEndpoint
+from tests.support.fault_proxy import (
+    Fault,
+    FaultProxy,
+    SilentEndpoint,
+    TricklingEndpoint,
+)
 
 pytestmark = [
     pytest.mark.usefixtures("restore_logging"),  # cli.main reconfigures logging; tests/conftest.py

@@ -24,9 +24,9 @@ import pytest
 from botocore.client import BaseClient
 from botocore.stub import ANY, Stubber
 
+from src.database.deploy.deployer import StackDeployer
+from src.database.deploy.template import Template, load_template
 from src.database.errors import DeploymentError, StackNeedsRecoveryError
-from src.database.stack import StackDeployer
-from src.database.template import Template, load_template
 
 STACK = "vibedigest-dev"
 TABLE = "VibeDigest-dev"

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from src.database.item import DigestItem, ItemFormatError
-from src.database.sample import sample_digest
+from src.database.data.item import DigestItem, ItemFormatError
+from src.database.data.sample import sample_digest
 from src.database.errors import ItemValidationError
 
 DAY = "2026-11-26"

@@ -1,4 +1,4 @@
-"""Tests of the digest data layer (``src.database.item``, ``store``, ``batch``, ``sample``).
+"""Tests of the digest data layer (``src.database.data.item``, ``store``, ``batch``, ``sample``).
 
 Most tests run against the embedded moto server over HTTP (``local_target``, reset
 per test) with a table created from the template's key schema. Where exact request
@@ -27,14 +27,14 @@ from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 
 from src.database import BatchWriteError, ItemExistsError
+from src.database.aws.target import Target
+from src.database.cli.commands import format_digest
 from src.database.client import DynamoDBClient
-from src.database.target import Target
-from src.database.attributes import MAX_ITEM_BYTES, item_size
-from src.database.batch import BATCH_SIZE, backoff_delay
-from src.database.cli import format_digest
-from src.database.item import DigestItem, ItemFormatError, normalize_digest_date
-from src.database.sample import sample_digest
-from src.database.store import DigestStore
+from src.database.data.attributes import MAX_ITEM_BYTES, item_size
+from src.database.data.batch import BATCH_SIZE, backoff_delay
+from src.database.data.item import DigestItem, ItemFormatError, normalize_digest_date
+from src.database.data.sample import sample_digest
+from src.database.data.store import DigestStore
 from src.database.errors import (
     AccessDeniedError,
     ConditionalCheckFailedError,
@@ -499,7 +499,7 @@ def test_put_many_writes_items_in_batches_of_25(
         lambda params, **_: sizes.append(len(next(iter(params["RequestItems"].values())))),
     )
     items = numbered_items(DAY, 130)
-    with caplog.at_level(logging.INFO, logger="src.database.batch"):
+    with caplog.at_level(logging.INFO, logger="src.database.data.batch"):
         assert store.put_many(iter(items)) == 130
     assert sorted(sizes) == [5] + [BATCH_SIZE] * 5
     assert store.day(DAY) == items
@@ -552,7 +552,7 @@ def test_put_many_retries_unprocessed_items_until_all_are_written(
     store = DigestStore(DynamoDBClient(table_name=table, client=wrapper), sleep=sleeps.append)  # type: ignore[arg-type]
     items = numbered_items(DAY, 100)
 
-    with caplog.at_level(logging.INFO, logger="src.database.batch"):
+    with caplog.at_level(logging.INFO, logger="src.database.data.batch"):
         assert store.put_many(items, concurrency=1) == 100
 
     assert store.day(DAY) == items

@@ -14,12 +14,18 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
+from src.database.aws.deadline import Deadline
+from src.database.aws.target import Target
+from src.database.deploy.deployer import StackDeployer
+from src.database.deploy.drift import (
+    IGNORED,
+    NOT_DETECTED,
+    UNSUPPORTED,
+    StackDrift,
+    stack_drift,
+)
+from src.database.deploy.template import Template, load_template
 from src.database.settings import ClientSettings
-from src.database.target import Target
-from src.database.deadline import Deadline
-from src.database.drift import IGNORED, NOT_DETECTED, UNSUPPORTED, StackDrift, stack_drift
-from src.database.stack import StackDeployer
-from src.database.template import Template, load_template
 from tests.support.template_variants import with_tag
 
 STACK, TABLE = "vibedigest-dev", "VibeDigest-dev"

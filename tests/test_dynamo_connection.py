@@ -16,8 +16,8 @@ from typing import Callable
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
+from src.database.aws.target import Target
 from src.database.client import DynamoDBClient
-from src.database.target import Target
 from src.database.errors import (
     AccessDeniedError,
     CredentialsError,

@@ -24,7 +24,7 @@ from xml.etree import ElementTree
 import pytest
 from behave.parser import parse_file
 
-from src.database.template import expected_table, load_template
+from src.database.deploy.template import expected_table, load_template
 from tests.support.backends import (
     DRIFT_REVERTED,
     EMULATORS,

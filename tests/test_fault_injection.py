@@ -43,11 +43,14 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 from boto3.dynamodb.types import TypeDeserializer
+from botocore.config import Config
 
 from src.database import DigestItem, DigestStore
+from src.database.aws.answer_limit import AnswerLimits, _LimitedReader, limit_answers
+from src.database.aws.target import Target
 from src.database.client import DynamoDBClient
+from src.database.emulator.endpoint import EmbeddedEndpoint
 from src.database.errors import (
     DatabaseError,
     EndpointUnreachableError,
@@ -55,15 +58,12 @@ from src.database.errors import (
     ServiceError,
     ThrottledError,
 )
-from src.database.local_endpoint import EmbeddedEndpoint
-from src.database.answer_limit import AnswerLimits, _LimitedReader, limit_answers
 from src.database.settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_READ_TIMEOUT,
     ClientSettings,
 )
-from src.database.target import Target
 from tests.support.endpoints import stub_server
 from tests.support.fault_proxy import (
     Fault,

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from src.database import DigestStore, DynamoDBClient
-from src.database.target import Target
+from src.database.aws.target import Target
 from tests.support.digests import numbered_items
 from tests.support.endpoints import Served
 from tests.support.figures import record

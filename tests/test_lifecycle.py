@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from botocore.client import BaseClient
 
-from src.database.target import Target
+from src.database.aws.target import Target
+from src.database.deploy.deployer import DeployResult, StackDeployer
+from src.database.deploy.template import Template, load_template
 from src.database.errors import DeploymentError, ServiceError
-from src.database.stack import DeployResult, StackDeployer
-from src.database.template import Template, load_template
 from tests.support.concurrent_deploys import run_together
 from tests.support.template_variants import (
     failing_update,

@@ -1,4 +1,4 @@
-"""The lint cache (``src.database.lint_cache``) behind ``load_template``: lint once, never trust a wrong entry.
+"""The lint cache (``src.database.deploy.lint_cache``) behind ``load_template``: lint once, never trust a wrong entry.
 
 The guarantee under test: a template that was never linted, or linted with errors, is
 never accepted, whatever the cache holds; a clean, unchanged template is accepted
@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from src.database import lint_cache, template
+from src.database.deploy import lint_cache, template
+from src.database.deploy.template import DEFAULT_TEMPLATE, load_template
 from src.database.errors import TemplateError
-from src.database.template import DEFAULT_TEMPLATE, load_template
 
 SHIPPED = DEFAULT_TEMPLATE.read_text(encoding="utf-8")
 BROKEN = SHIPPED.replace("BillingMode: PAY_PER_REQUEST", "BillingMode: FOO")
@@ -143,11 +143,11 @@ def test_an_unwritable_cache_directory_means_no_caching(tmp_path: Path, monkeypa
     blocker.write_text("", encoding="utf-8")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     path = write(tmp_path, SHIPPED)
-    with caplog.at_level("DEBUG", logger="src.database.lint_cache"):
+    with caplog.at_level("DEBUG", logger="src.database.deploy.lint_cache"):
         load_template(path)
         load_template(path)
     assert len(stub_lints) == 2
-    records = [r for r in caplog.records if r.name == "src.database.lint_cache"]
+    records = [r for r in caplog.records if r.name == "src.database.deploy.lint_cache"]
     assert {r.levelname for r in records} == {"DEBUG"}
     assert any("not written" in r.getMessage() for r in records)
 

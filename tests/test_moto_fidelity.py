@@ -24,22 +24,28 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from moto import backends, mock_aws
 from moto.cloudformation import parsing
-from moto.cloudformation.models import Change, ChangeSet, CloudFormationBackend, Event, Stack
+from moto.cloudformation.models import (
+    Change,
+    ChangeSet,
+    CloudFormationBackend,
+    Event,
+    Stack,
+)
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core import parse, serialize
 from moto.core.base_backend import BackendDict
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
-from moto.kms import models as kms_models
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
+from moto.kms import models as kms_models
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from src.database.target import Target
-from src.database.local_endpoint import EmbeddedEndpoint
-from src.database.moto_fidelity import GAPS
-from src.database.template import DEFAULT_TEMPLATE
+from src.database.aws.target import Target
+from src.database.deploy.template import DEFAULT_TEMPLATE
+from src.database.emulator.endpoint import EmbeddedEndpoint
+from src.database.emulator.fidelity import GAPS
 
 STACK, TABLE = "fidelity", "VibeDigest-dev"
 BODY = DEFAULT_TEMPLATE.read_text(encoding="utf-8")
@@ -51,7 +57,7 @@ IMPORT = [{"ResourceType": "AWS::DynamoDB::Table", "LogicalResourceId": "DigestT
 @contextlib.contextmanager
 def inside_a_served_request() -> Iterator[None]:
     """Run the block as a request of the project's servers runs: with the fidelity layer active."""
-    from src.database.moto_fidelity import scope
+    from src.database.emulator.fidelity import scope
 
     token = scope._SERVING.set(True)
     try:
@@ -141,7 +147,7 @@ def test_gap_kms_key_pair_is_made_on_first_use_and_still_signs(endpoint: Endpoin
 
 def test_cost_service_list_is_read_once_and_names_the_same_services(endpoint: Endpoint) -> None:
     """Requests still reach their service; moto's directory listing is read once, not per request."""
-    from src.database.moto_fidelity import costs
+    from src.database.emulator.fidelity import costs
 
     assert endpoint.ddb.list_tables()["TableNames"] == [] and endpoint.cf.list_stacks()["StackSummaries"] == []
     assert costs._service_modules.cache_info().currsize == 1
@@ -156,7 +162,7 @@ def test_cost_region_list_sessions_share_one_loader_only_inside_and_list_the_sam
     import botocore.session
     from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
 
-    from src.database.moto_fidelity.costs import sessions_share_one_loader
+    from src.database.emulator.fidelity.costs import sessions_share_one_loader
 
     def regions() -> list[str]:
         return boto3.Session().get_available_regions("ec2")
@@ -182,7 +188,7 @@ def test_cost_template_yaml_gives_yaml_loaders_documents_and_errors_inside_a_ser
     from moto.cloudformation import models, responses
     from moto.cloudformation.utils import yaml_tag_constructor
 
-    from src.database.moto_fidelity import costs, install
+    from src.database.emulator.fidelity import costs, install
 
     install()  # what a project server does when it starts; idempotent
     for module in (models, responses):
@@ -230,8 +236,8 @@ def test_cost_template_yaml_gives_yaml_loaders_documents_and_errors_inside_a_ser
 def test_gap_item_size_sizes_items_by_dynamodbs_rule_and_limit_inside_a_served_request() -> None:
     """Inside a served request an item is sized once by DynamoDB's documented count and refused above
     409,600 bytes; the item built is moto's own. Outside, moto keeps its own count and 405,000 bytes."""
-    from src.database.attributes import MAX_ITEM_BYTES, item_size
-    from src.database.moto_fidelity import install
+    from src.database.data.attributes import MAX_ITEM_BYTES, item_size
+    from src.database.emulator.fidelity import install
 
     install()
     nested = {"n": {"N": "12.5"}, "m": {"M": {"a": {"SS": ["x", "y"]}, "b": {"L": [{"BOOL": True}, {"NULL": True}]}}},
@@ -284,7 +290,7 @@ def test_cost_request_parse_gives_motos_parse_of_every_operation_inside_a_served
 
     from moto.core.responses import get_service_model
 
-    from src.database.moto_fidelity import install, json_requests
+    from src.database.emulator.fidelity import install, json_requests
 
     install()
     assert "request-parse" in GAPS
@@ -727,7 +733,7 @@ def test_costs_query_partition_and_response_serialize_answer_byte_for_byte_as_mo
     """The layer's server and a stock moto server share this process's DynamoDB: every answer below, pages
     and their LastEvaluatedKey included, is the same bytes from both (the layer's plans and partition reads
     did the layer's: the first queries below are the ones they cover)."""
-    from src.database.moto_fidelity import json_responses
+    from src.database.emulator.fidelity import json_responses
 
     dynamodb = local_target.client("dynamodb")
     dynamodb.create_table(TableName="pinned", BillingMode="PAY_PER_REQUEST",
@@ -777,7 +783,7 @@ def test_costs_query_partition_and_response_serialize_answer_byte_for_byte_as_mo
 
 def test_cost_query_partition_leaves_every_other_query_to_moto() -> None:
     """Called outside moto's backend (no filter operator given), a query falls back to moto's own."""
-    from src.database.moto_fidelity import queries
+    from src.database.emulator.fidelity import queries
 
     calls: list[Any] = []
     table = Table("t", account_id="123456789012", region="us-east-1",
@@ -796,7 +802,7 @@ def test_cost_response_serialize_gives_motos_bytes_for_unusual_values_too() -> N
     from moto.core.responses import get_service_model
     from moto.core.serialize import XFormedAttributePicker
 
-    from src.database.moto_fidelity import install
+    from src.database.emulator.fidelity import install
 
     install()
     operation = get_service_model("dynamodb").operation_model("Query")

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from src.database.attributes import PLAIN_DESERIALIZER
+from src.database.aws.target import Target
 from src.database.client import DynamoDBClient
-from src.database.item import DigestItem, key_attributes
-from src.database.store import DigestStore
-from src.database.target import Target
+from src.database.data.attributes import PLAIN_DESERIALIZER
+from src.database.data.item import DigestItem, key_attributes
+from src.database.data.store import DigestStore
 from tests.support.figures import record
 from tests.support.tables import create_digest_table
 

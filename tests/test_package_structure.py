@@ -52,6 +52,7 @@ def test_directory_layout_probe_detects_missing(tmp_path: Path) -> None:
     missing = missing_paths(tmp_path)
 
     assert "src/database/client.py" not in missing and "src/" not in missing
+    assert "src/database/deploy/__init__.py" in missing
     assert {"README.md", "src/database/__init__.py", "infrastructure/dynamodb.yml", "features/"} <= set(missing)
 
 

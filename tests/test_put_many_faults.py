@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from src.database import BatchWriteError, DigestStore, DynamoDBClient
-from src.database.batch import DEFAULT_DEADLINE
+from src.database.aws.target import Target
+from src.database.data.batch import DEFAULT_DEADLINE
 from src.database.errors import ConfigurationError, ServiceError, ThrottledError
 from src.database.settings import ClientSettings
-from src.database.target import Target
 from tests.support.digests import numbered_items
 from tests.support.fake_table import FakeTable
 from tests.support.fault_proxy import Fault, FaultProxy
@@ -112,7 +112,7 @@ def _stored(data_target: Target, table: str) -> set[tuple[str, str]]:
 def test_put_many_writes_every_item_through_30_percent_transient_faults_with_defaults(
     data_target: Target, unique_name: str, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="src.database.batch")
+    caplog.set_level(logging.INFO, logger="src.database.data.batch")
     table = create_digest_table(data_target.client("dynamodb"), unique_name)
     items = numbered_items(DAY, 2000)
     assert data_target.endpoint_url is not None

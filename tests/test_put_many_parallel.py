@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from src.database import BatchWriteError, DigestItem, DigestStore, DynamoDBClient
-from src.database.batch import RetryPolicy, _SharedBackoff
+from src.database.data.batch import RetryPolicy, _SharedBackoff
 from src.database.errors import ConfigurationError, ItemValidationError, ServiceError
 from tests.features.steps.digest_steps import numbered_items
 from tests.support.endpoints import unmeasured
@@ -177,7 +177,7 @@ def test_importing_the_data_layer_imports_neither_moto_nor_cfn_lint() -> None:
         "import sys\n"
         "import src.database\n"
         "from src.database import DigestItem, DigestStore\n"
-        "import src.database.store, src.database.item, src.database.sample\n"
+        "import src.database.data.store, src.database.data.item, src.database.data.sample\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('moto', 'cfnlint'))\n"
         "print(DigestStore.__name__, DigestItem.__name__, heavy)\n"
     )

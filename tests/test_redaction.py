@@ -17,8 +17,8 @@ from botocore.awsrequest import AWSPreparedRequest
 from botocore.exceptions import ClientError, ConnectionClosedError
 
 from src.database import redaction
-from src.database.target import Target
-from src.database.local_endpoint import EmbeddedEndpoint
+from src.database.aws.target import Target
+from src.database.emulator.endpoint import EmbeddedEndpoint
 from src.database.redaction import REDACTED, redact, register_secrets
 
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzSECRET"
@@ -236,7 +236,7 @@ def test_an_exception_text_not_made_from_its_args_is_redacted_when_logged(
 ) -> None:
     """``OSError`` prints its file name, a C-level attribute ``redact_exception`` cannot change: ``exc_text`` is redacted."""
     error = OSError(2, "No such file", "x-amz-security-token:abcdefgh")
-    logging.getLogger("src.database.target").debug("failed", exc_info=error)
+    logging.getLogger("src.database.aws.target").debug("failed", exc_info=error)
     (record,) = capture.records
     assert "abcdefgh" not in capture.text and f"x-amz-security-token:{REDACTED}" in capture.text
     assert record.exc_text is not None and "abcdefgh" not in record.exc_text

@@ -2,7 +2,7 @@
 
 Roles: marker credentials are planted in the environment (the secret key contains
 ``SECRETMARKER``, the session token ``TOKENMARKER``); the code under test is the CLI
-(``src.database.cli.main`` in-process, and ``python -m src.database`` as a
+(``src.database.cli.commands.main`` in-process, and ``python -m src.database`` as a
 subprocess) and every public ``DynamoDBClient`` method, all signing real requests
 with the markers against the worker's moto server (``--target aws --endpoint-url``,
 so the environment's credentials are used, as against AWS). Scanned: stdout,
@@ -45,9 +45,11 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from src.database import DigestStore, cli, errors, redaction
+from src.database import DigestStore, errors, redaction
+from src.database.aws.target import Target
+from src.database.cli import commands as cli
 from src.database.client import DynamoDBClient
-from src.database.target import Target
+from src.database.emulator.endpoint import EmbeddedEndpoint
 from src.database.errors import (
     AccessDeniedError,
     CredentialsError,
@@ -58,7 +60,6 @@ from src.database.errors import (
     ThrottledError,
     error_code,
 )
-from src.database.local_endpoint import EmbeddedEndpoint
 from src.database.settings import ClientSettings
 from tests.support.endpoints import stub_server, unmeasured
 from tests.support.fault_proxy import Fault, FaultProxy, refused_endpoint

@@ -18,9 +18,14 @@ from pathlib import Path
 import pytest
 from botocore.client import BaseClient
 
-from src.database.target import Target
-from src.database.stack import ChangeSummary, DeployResult, Recovery, StackDeployer
-from src.database.template import DEFAULT_TEMPLATE, Template, load_template
+from src.database.aws.target import Target
+from src.database.deploy.deployer import (
+    ChangeSummary,
+    DeployResult,
+    Recovery,
+    StackDeployer,
+)
+from src.database.deploy.template import DEFAULT_TEMPLATE, Template, load_template
 
 STACK = "vibedigest-dev"
 TABLE = "VibeDigest-dev"

@@ -1,4 +1,4 @@
-"""Unit tests of ``src.database.target`` (``Target``) and ``src.database.local_endpoint``.
+"""Unit tests of ``src.database.aws.target`` (``Target``) and ``src.database.emulator.endpoint``.
 
 Clients are real boto3 clients; the few calls made go to the worker's moto server on
 127.0.0.1, so endpoint resolution (including boto3's own ``AWS_ENDPOINT_URL_DYNAMODB``)
@@ -22,12 +22,8 @@ import pytest
 from botocore.exceptions import BotoCoreError, NoCredentialsError, ProfileNotFound
 
 from src.database import redaction
-from src.database.aws_call import location
-from src.database.errors import ConfigurationError, CredentialsError, ServiceError
-from src.database.local_endpoint import EmbeddedEndpoint
-from src.database.redaction import REDACTED
-from src.database.settings import ClientSettings
-from src.database.target import (
+from src.database.aws.aws_call import location
+from src.database.aws.target import (
     DUMMY_ACCESS_KEY_ID,
     DUMMY_SECRET_ACCESS_KEY,
     LOCAL_REGION,
@@ -37,6 +33,10 @@ from src.database.target import (
     remember_credentials,
     shared_loader,
 )
+from src.database.emulator.endpoint import EmbeddedEndpoint
+from src.database.errors import ConfigurationError, CredentialsError, ServiceError
+from src.database.redaction import REDACTED
+from src.database.settings import ClientSettings
 
 REAL_LOOKING_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYREALSECRET"
 
@@ -287,7 +287,7 @@ def test_client_registers_the_resolved_secret_for_redaction(
 
 
 def test_client_logs_what_it_built(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="src.database.target"):
+    with caplog.at_level(logging.DEBUG, logger="src.database.aws.target"):
         Target(region="eu-west-1", settings=ClientSettings(max_attempts=3)).client("dynamodb")
     assert "Built dynamodb client for eu-west-1 (https://dynamodb.eu-west-1.amazonaws.com)" in caplog.text
     assert "standard, 3 attempts" in caplog.text

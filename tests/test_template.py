@@ -12,9 +12,16 @@ from typing import Any, Callable
 
 import pytest
 
+from src.database.deploy.template import (
+    DEFAULT_TEMPLATE,
+    TABLE_TYPE,
+    Template,
+    cfn_lint,
+    expected_table,
+    load_template,
+)
 from src.database.errors import ConfigurationError, DeploymentError, TemplateError
 from src.database.settings import ENVIRONMENTS
-from src.database.template import DEFAULT_TEMPLATE, TABLE_TYPE, Template, cfn_lint, expected_table, load_template
 
 SHIPPED = DEFAULT_TEMPLATE.read_text(encoding="utf-8")
 

@@ -8,16 +8,21 @@ still an error (the control test).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import dataclasses
+from collections.abc import Iterator
 
 import pytest
 
-from src.database.cli import main
-from src.database.target import Target
-from src.database.template import expected_table, load_template
-from src.database.verify import MISMATCH, OK, UNSUPPORTED, all_passed, verify_table
+from src.database.aws.target import Target
+from src.database.cli.commands import main
+from src.database.deploy.template import expected_table, load_template
+from src.database.deploy.verify import (
+    MISMATCH,
+    OK,
+    UNSUPPORTED,
+    all_passed,
+    verify_table,
+)
 from tests.support.acceptance import deploy_environment
 from tests.support.fault_proxy import Fault, FaultProxy
 

@@ -17,11 +17,15 @@ import pytest
 from botocore.client import BaseClient
 from botocore.stub import Stubber
 
-from src.database.target import Target
-from src.database.errors import TableNotFoundError
-from src.database.stack import StackDeployer
-from src.database.template import ExpectedTable, Template, expected_table, load_template
-from src.database.verify import (
+from src.database.aws.target import Target
+from src.database.deploy.deployer import StackDeployer
+from src.database.deploy.template import (
+    ExpectedTable,
+    Template,
+    expected_table,
+    load_template,
+)
+from src.database.deploy.verify import (
     EMULATOR_GAPS,
     MISMATCH,
     OK,
@@ -30,6 +34,7 @@ from src.database.verify import (
     all_passed,
     verify_table,
 )
+from src.database.errors import TableNotFoundError
 from tests.support.tables import create_digest_table
 
 TABLE = "VibeDigest-dev"

@@ -1,4 +1,4 @@
-"""Unit tests of ``src.database.workflow``: deploy, verify and test the connection, reported through a callback.
+"""Unit tests of ``src.database.deploy.workflow``: deploy, verify and test the connection, reported through a callback.
 
 Runs against the worker's moto server (``local_target``): the workflow prints
 nothing, reports its progress one line per call, and returns what it did.
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from src.database.target import Target
-from src.database.template import DEFAULT_TEMPLATE, Template, load_template
-from src.database.verify import OK, UNSUPPORTED
-from src.database.workflow import WorkflowResult, deploy_and_verify, stack_tags
+from src.database.aws.target import Target
+from src.database.deploy.template import DEFAULT_TEMPLATE, Template, load_template
+from src.database.deploy.verify import OK, UNSUPPORTED
+from src.database.deploy.workflow import WorkflowResult, deploy_and_verify, stack_tags
 
 
 @pytest.fixture(scope="module")

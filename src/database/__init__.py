@@ -31,12 +31,12 @@ from .errors import (
 from .settings import ClientSettings
 
 if TYPE_CHECKING:
-    from .item import DigestItem
-    from .store import DigestStore
+    from .data.item import DigestItem
+    from .data.store import DigestStore
 
 # The data layer is imported on first use (PEP 562), so an application that only needs
 # the client does not pay for it at start-up; ``from src.database import DigestStore`` works.
-_LAZY = {"DigestItem": ".item", "DigestStore": ".store"}
+_LAZY = {"DigestItem": ".data.item", "DigestStore": ".data.store"}
 
 
 def __getattr__(name: str) -> Any:

@@ -3,7 +3,7 @@
 import gc
 import sys
 
-from .cli import main
+from .cli.commands import main
 
 code = main()
 # The command is done. Freezing the collector's objects (gc.freeze) lets the interpreter's

@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, Any
 from botocore.client import BaseClient
 
 from . import redaction
-from .aws_call import call_aws, check_parameters, location, prepare
+from .aws.aws_call import call_aws, check_parameters, location, prepare
+from .aws.target import Target
 from .errors import ConfigurationError, DatabaseError, ServiceError
 from .settings import ClientSettings, table_name_for, validate_table_name
-from .target import Target
 
 if TYPE_CHECKING:
     import boto3

@@ -118,7 +118,7 @@ def known_regions() -> tuple[str, ...]:
     process's shared data loader (``target.shared_loader``), whose parsed endpoint data
     the clients built later reuse, rather than through a session of its own.
     """
-    from .target import shared_loader  # here: target imports this module
+    from .aws.target import shared_loader  # here: target imports this module
 
     resolver = botocore.regions.EndpointResolver(shared_loader(None).load_data("endpoints"))
     return tuple(sorted(

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from src.database.local_endpoint import EmbeddedEndpoint
+from src.database.emulator.endpoint import EmbeddedEndpoint
 
 from .client_rows import ColdStart, SteadyState
 from .data_rows import BulkWrite, ReadDay

@@ -14,15 +14,15 @@ from typing import Any, ClassVar
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from src.database.aws.target import Target
 from src.database.client import DynamoDBClient
 from src.database.settings import ClientSettings
-from src.database.target import Target
 
 from .harness import BenchmarkError, Row, Sample, count_calls, timed
 
 try:
     from src.database import DigestItem, DigestStore
-    from src.database.sample import sample_digest
+    from src.database.data.sample import sample_digest
 except ImportError as _error:  # the data layer is written concurrently; rows report it as skipped
     _MISSING: str | None = f"the data layer is not importable ({_error})"
 else:

@@ -28,12 +28,21 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from src.database.deploy.deployer import StackDeployer
+from src.database.deploy.template import load_template
 from src.database.settings import stack_name_for, table_name_for
-from src.database.stack import StackDeployer
-from src.database.template import load_template
 from tests.support.fault_proxy import FaultProxy
 
-from .harness import DEPLOY_GOAL, REPO_ROOT, TEMPLATE_PATH, Bench, BenchmarkError, Row, Sample, format_stats
+from .harness import (
+    DEPLOY_GOAL,
+    REPO_ROOT,
+    TEMPLATE_PATH,
+    Bench,
+    BenchmarkError,
+    Row,
+    Sample,
+    format_stats,
+)
 from .slow_stack import SlowStackProxy
 
 ENVIRONMENT = "dev"

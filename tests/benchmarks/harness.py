@@ -44,8 +44,13 @@ from typing import Any, Callable, ClassVar, Sequence
 import boto3
 from botocore.client import BaseClient
 
-from src.database.target import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, LOCAL_REGION, Target
-from src.database.local_endpoint import EmbeddedEndpoint
+from src.database.aws.target import (
+    DUMMY_ACCESS_KEY_ID,
+    DUMMY_SECRET_ACCESS_KEY,
+    LOCAL_REGION,
+    Target,
+)
+from src.database.emulator.endpoint import EmbeddedEndpoint
 from tests.support.endpoints import reset_moto
 from tests.support.offline import LEAKY_VARIABLES as CONFTEST_LEAKY_VARIABLES
 from tests.support.tables import create_digest_table

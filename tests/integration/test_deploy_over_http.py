@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import re
 import signal
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from src.database.adoption import import_template
-from src.database.cli import main
-from src.database.local_endpoint import EmbeddedEndpoint
-from src.database.target import Target
-from src.database.template import load_template
+from src.database.aws.target import Target
+from src.database.cli.commands import main
+from src.database.deploy.adoption import import_template
+from src.database.deploy.template import load_template
+from src.database.emulator.endpoint import EmbeddedEndpoint
 from tests.support.endpoints import ROOT, Served, reset_moto
 
 

@@ -28,14 +28,19 @@ from botocore.client import BaseClient
 from botocore.stub import Stubber
 
 from src.database import errors
-from src.database.cli import main as cli_main
-from src.database.workflow import stack_tags
+from src.database.aws.target import Target
+from src.database.cli.commands import main as cli_main
 from src.database.client import DynamoDBClient
-from src.database.target import Target
+from src.database.deploy.deployer import DeployResult, StackDeployer
+from src.database.deploy.template import (
+    ExpectedTable,
+    Template,
+    expected_table,
+    load_template,
+)
+from src.database.deploy.verify import Check, verify_table
+from src.database.deploy.workflow import stack_tags
 from src.database.settings import ClientSettings, stack_name_for, table_name_for
-from src.database.stack import DeployResult, StackDeployer
-from src.database.template import ExpectedTable, Template, expected_table, load_template
-from src.database.verify import Check, verify_table
 from tests.support.fault_proxy import refused_endpoint
 
 DEPLOY_TIMEOUT_SECONDS = 120.0  # the spec: the table is ACTIVE within 2 minutes

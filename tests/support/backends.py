@@ -28,8 +28,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from src.database.cli import open_target
-from src.database.target import Target
+from src.database.aws.target import Target
+from src.database.cli.commands import open_target
 from src.database.settings import validate_environment
 
 TARGETS = ("local", "localstack", "aws")
@@ -184,7 +184,9 @@ def open_backend(userdata: Mapping[str, str], resources: ExitStack) -> Backend:
         found = Target.local(endpoint_url, region)
         name = EMULATORS.get(emulator, f"the endpoint at {endpoint_url}")
         return Backend(name, found, "moto", "dev", True, False, ("--endpoint-url", endpoint_url), emulator)
-    from src.database.local_endpoint import EmbeddedEndpoint  # imports moto: only for the embedded endpoint
+    from src.database.emulator.endpoint import (
+        EmbeddedEndpoint,  # imports moto: only for the embedded endpoint
+    )
 
     endpoint = resources.enter_context(EmbeddedEndpoint())
     return Backend("the embedded endpoint", Target.local(endpoint.url, region), "moto", "dev", True, True, ("--endpoint-url", endpoint.url))

@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-from src.database.item import DigestItem
+from src.database.data.item import DigestItem
 
 Key = tuple[str, str]
 

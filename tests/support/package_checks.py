@@ -24,6 +24,8 @@ from tests.support.offline import offline_environment
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = ROOT / "src" / "database"
 
+# The package's folders by wing (the README's layout table has one row for each)
+WINGS = ("aws", "data", "deploy", "cli", "emulator")
 REQUIRED_PATHS = (
     "features/",
     "src/",
@@ -37,6 +39,7 @@ REQUIRED_PATHS = (
     "src/database/",
     "src/database/__init__.py",
     "src/database/client.py",
+    *(f"src/database/{wing}/__init__.py" for wing in WINGS),
     "infrastructure/dynamodb.yml",
     "tests/features/steps/persistence_day1_steps.py",
 )
@@ -179,8 +182,8 @@ def missing_commands(text: str, commands: Sequence[str] = README_COMMANDS) -> li
 
 def _public_api(package_dir: Path) -> Iterator[tuple[str, ast.AST, bool]]:
     """(qualified name, node, public) for every module, class, function and method."""
-    for path in sorted(package_dir.glob("*.py")):
-        module = f"{package_dir.name}.{path.stem}"
+    for path in sorted(package_dir.rglob("*.py")):
+        module = ".".join((package_dir.name, *path.relative_to(package_dir).with_suffix("").parts))
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         yield module, tree, True
         for node in tree.body:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from src.database.template import ExpectedTable, expected_table, load_template
+from src.database.deploy.template import ExpectedTable, expected_table, load_template
 
 
 @functools.lru_cache(maxsize=1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from src.database.template import DEFAULT_TEMPLATE, Template, load_template
+from src.database.deploy.template import DEFAULT_TEMPLATE, Template, load_template
 
 NAME_LINE = '      TableName: !Sub "VibeDigest-${Environment}"\n'
 _KEYS = "- AttributeName: {}\n          KeyType: HASH\n        - AttributeName: {}\n          KeyType: RANGE"

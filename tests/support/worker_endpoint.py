@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from src.database.local_endpoint import EmbeddedEndpoint
+from src.database.emulator.endpoint import EmbeddedEndpoint
 
 WSGIApplication = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

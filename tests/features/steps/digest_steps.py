@@ -17,9 +17,9 @@ from typing import Any, Iterable
 from behave import given, then, when
 
 from src.database.client import DynamoDBClient
-from src.database.item import DigestItem
-from src.database.sample import sample_digest
-from src.database.store import DigestStore
+from src.database.data.item import DigestItem
+from src.database.data.sample import sample_digest
+from src.database.data.store import DigestStore
 from src.database.errors import ItemValidationError
 from src.database.settings import table_name_for
 from tests.support.acceptance import ensure_deployed, service_client

@@ -15,11 +15,15 @@ from typing import Any
 
 from behave import given, then, when
 
+from src.database.deploy.deployer import StackDeployer
+from src.database.deploy.template import Template
+from src.database.deploy.verify import all_passed
 from src.database.errors import DeploymentError
-from src.database.stack import StackDeployer
-from src.database.template import Template
-from src.database.verify import all_passed
-from tests.support.acceptance import project_template, service_client, verify_environment
+from tests.support.acceptance import (
+    project_template,
+    service_client,
+    verify_environment,
+)
 from tests.support.concurrent_deploys import Report, run_together
 from tests.support.template_variants import failing_update, rejected_name, swapped_keys
 

@@ -27,10 +27,10 @@ from behave.log_capture import LoggingCapture
 from botocore.stub import Stubber
 
 from src.database import errors
+from src.database.aws.target import Target
 from src.database.client import DynamoDBClient
-from src.database.target import Target
+from src.database.deploy.verify import MISMATCH, OK
 from src.database.settings import ENVIRONMENTS, stack_name_for, table_name_for
-from src.database.verify import MISMATCH, OK
 from tests.support.acceptance import (
     CREDENTIAL_VARIABLES,
     DEPLOY_TIMEOUT_SECONDS,
@@ -69,7 +69,6 @@ from tests.support.package_checks import (
     unpinned,
     untyped,
 )
-
 
 # ----------------------------------------------------------------------------------
 # behave steps

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ProfileNotFound
 
-from .errors import (
+from ..errors import (
     CredentialsError,
     DatabaseError,
     DeadlineExceededError,
@@ -26,7 +26,7 @@ from .errors import (
     StackNeedsRecoveryError,
     TableNotFoundError,
 )
-from .settings import known_regions
+from ..settings import known_regions
 
 COMMAND = "python -m src.database"
 LOCAL_CREDENTIALS = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"

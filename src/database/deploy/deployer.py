@@ -33,12 +33,12 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-from .aws_call import call_aws
+from ..aws.aws_call import call_aws
+from ..aws.deadline import Deadline
+from ..errors import DeploymentError, ServiceError, StackNeedsRecoveryError
 from .change_review import ChangeSummary, replacement_refusal
-from .deadline import Deadline
 from .deploy_steps import DeploySteps
 from .drift import IGNORED, REFUSED, REVERT_DRIFT, refuses_drift_mode
-from .errors import DeploymentError, ServiceError, StackNeedsRecoveryError
 from .stack_reading import StackDescription, event_line, exports_of, first_failure, stack_events
 from .template import Template
 

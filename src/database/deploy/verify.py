@@ -19,8 +19,8 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from .aws_call import call_aws
-from .errors import DatabaseError, ServiceError
+from ..aws.aws_call import call_aws
+from ..errors import DatabaseError, ServiceError
 from .template import ExpectedTable
 
 OK, MISMATCH, UNSUPPORTED = "ok", "mismatch", "unsupported"

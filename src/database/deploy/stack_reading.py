@@ -11,8 +11,8 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-from .aws_call import call_aws, paginate_aws
-from .errors import ServiceError
+from ..aws.aws_call import call_aws, paginate_aws
+from ..errors import ServiceError
 
 OPERATION_STARTS = frozenset(
     {"CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "IMPORT_IN_PROGRESS"}

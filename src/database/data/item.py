@@ -36,6 +36,8 @@ from datetime import date, datetime
 from decimal import Decimal, DecimalException
 from typing import Any
 
+from ..errors import ItemValidationError
+from ..settings import shown
 from .attributes import (
     MAX_ITEM_BYTES,
     PLAIN_DESERIALIZER,
@@ -48,8 +50,6 @@ from .attributes import (
     item_size,
     to_attribute,
 )
-from .errors import ItemValidationError
-from .settings import shown
 
 Key = tuple[str, str]
 

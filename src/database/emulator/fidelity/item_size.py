@@ -32,7 +32,7 @@ from typing import Any
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
-from ..attributes import MAX_ITEM_BYTES, item_size
+from ...data.attributes import MAX_ITEM_BYTES, item_size
 from .scope import patch
 
 

@@ -29,10 +29,10 @@ from typing import Any
 
 from botocore.client import BaseClient
 
+from ..errors import _THROTTLING_CODES, DeadlineExceededError
+from ..redaction import redact_exception
 from .answer_limit import limit_answers
 from .aws_call import location
-from .errors import _THROTTLING_CODES, DeadlineExceededError
-from .redaction import redact_exception
 
 Clock = Callable[[], float]
 

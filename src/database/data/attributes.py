@@ -25,7 +25,7 @@ from typing import Any
 
 from boto3.dynamodb.types import Binary, TypeSerializer
 
-from .errors import ItemValidationError
+from ..errors import ItemValidationError
 
 AttributeValue = dict[str, Any]
 AttributeMap = dict[str, AttributeValue]

@@ -37,12 +37,13 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from . import redaction, workflow
-from .cli_hints import COMMAND, Invocation, after_recovery, hint_for, in_cli_terms
-from .cli_output import format_digest, one_line, out, print_description, print_status, report_lint_warnings
-from .deadline import Deadline
-from .errors import ConfigurationError, DatabaseError, DeploymentError, TableNotFoundError
-from .settings import (
+from .. import redaction
+from ..aws.deadline import Deadline
+from ..aws.target import LOCAL_REGION, Target, configured_endpoints
+from ..deploy import workflow
+from ..deploy.workflow import WorkflowResult
+from ..errors import ConfigurationError, DatabaseError, DeploymentError, TableNotFoundError
+from ..settings import (
     ClientSettings,
     stack_name_for,
     table_name_for,
@@ -52,14 +53,14 @@ from .settings import (
     validate_region,
     validate_timeout,
 )
-from .target import LOCAL_REGION, Target, configured_endpoints
-from .workflow import WorkflowResult
+from .hints import COMMAND, Invocation, after_recovery, hint_for, in_cli_terms
+from .output import format_digest, one_line, out, print_description, print_status, report_lint_warnings
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
-    from .stack import StackDeployer
-    from .template import Template
+    from ..deploy.deployer import StackDeployer
+    from ..deploy.template import Template
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def open_target(args: argparse.Namespace) -> Iterator[tuple[Target, str | None]]
         out(f"Using the endpoint{'s' if len(used) > 1 else ''} from {' and '.join(used)}")
         yield Target.local(None, args.region, settings, deadline=deadline), "moto"
     else:
-        from .local_endpoint import (
+        from ..emulator.endpoint import (
             EmbeddedEndpoint,  # imports moto: only when the endpoint really starts
         )
 
@@ -144,7 +145,7 @@ def deploy_and_verify(
 
 def lint_template(args: argparse.Namespace) -> Template:
     """Parse and lint ``--template`` (cfn-lint, imported here, once per process); errors stop the command."""
-    from .template import DEFAULT_TEMPLATE, load_template
+    from ..deploy.template import DEFAULT_TEMPLATE, load_template
 
     return load_template(args.template or DEFAULT_TEMPLATE)
 
@@ -173,8 +174,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with open_target(args) as (target, emulator):
         result = deploy_and_verify(args, template, target, emulator)
         # the data layer (and boto3's type serializer with it, ~50 ms) is loaded by the one command that uses it
-        from .sample import sample_digest
-        from .store import DigestStore
+        from ..data.sample import sample_digest
+        from ..data.store import DigestStore
 
         store = DigestStore(result.client)
         today = date.today()
@@ -190,7 +191,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Show the environment's stack (status, events, outputs, exports) and table (settings, item count)."""
-    from .status import environment_status
+    from ..deploy.status import environment_status
 
     environment = _environment(args)
     with open_target(args) as (target, _):
@@ -203,7 +204,7 @@ def _deployer(target: Target, deadline: Deadline) -> tuple[StackDeployer, BaseCl
 
     Its DynamoDB client comes with it, for the command's own reads of the table.
     """
-    from .stack import StackDeployer
+    from ..deploy.deployer import StackDeployer
 
     session = target.session()
     dynamodb = target.client("dynamodb", session)
@@ -212,7 +213,7 @@ def _deployer(target: Target, deadline: Deadline) -> tuple[StackDeployer, BaseCl
 
 def _live_table(target: Target, environment: str, dynamodb: BaseClient) -> dict[str, Any] | None:
     """The environment's table as DynamoDB describes it now (None when there is none)."""
-    from .client import DynamoDBClient
+    from ..client import DynamoDBClient
 
     try:
         return DynamoDBClient.for_target(target, environment, client=dynamodb).validate_table()
@@ -266,7 +267,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Run the embedded endpoint until interrupted, printing how to use it."""
-    from .local_endpoint import EmbeddedEndpoint  # imports moto
+    from ..emulator.endpoint import EmbeddedEndpoint  # imports moto
 
     stop = stop or threading.Event()
     with _sigterm_sets(stop), EmbeddedEndpoint(host=args.host, port=args.port) as endpoint:

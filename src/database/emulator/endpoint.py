@@ -14,10 +14,10 @@ import socket
 import urllib.request
 from types import TracebackType
 
-from .errors import ConfigurationError
-from .moto_fidelity import FidelityMotoServer
-from .settings import shown
-from .target import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, LOCAL_REGION
+from ..aws.target import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, LOCAL_REGION
+from ..errors import ConfigurationError
+from ..settings import shown
+from .fidelity import FidelityMotoServer
 
 logger = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-from .aws_call import call_aws
-from .errors import DeploymentError, ServiceError
+from ..aws.aws_call import call_aws
+from ..errors import DeploymentError, ServiceError
 from .template import ExpectedTable, Template
 
 # DescribeTable's answers that mean "no such table" (a name DynamoDB refuses cannot exist either)

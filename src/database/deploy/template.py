@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import TemplateError
+from ..settings import validate_environment
 from . import lint_cache
-from .errors import TemplateError
-from .settings import validate_environment
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "infrastructure" / "dynamodb.yml"
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[3] / "infrastructure" / "dynamodb.yml"
 TABLE_TYPE = "AWS::DynamoDB::Table"
 _MAX_REPORTED = 5
 _SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")

@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .client import DynamoDBClient
+from ..aws.target import Target
+from ..client import DynamoDBClient
+from ..errors import TableNotFoundError
+from ..settings import stack_name_for, table_name_for, validate_environment
+from .deployer import StackDeployer
 from .drift import StackDrift, stack_drift
-from .errors import TableNotFoundError
-from .settings import stack_name_for, table_name_for, validate_environment
-from .stack import StackDeployer
 from .stack_reading import StackDescription
-from .target import Target
 from .verify import LiveTable, read_live_table
 
 DEFAULT_EVENTS = 10

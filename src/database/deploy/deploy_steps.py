@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
+from ..aws.deadline import Deadline
+from ..errors import DeploymentError, ServiceError
 from .adoption import (
     check_adoptable,
     existing_table,
@@ -26,8 +28,6 @@ from .adoption import (
     resources_to_import,
 )
 from .change_review import ChangeSummary, competing, replacement_refusal, summarize
-from .deadline import Deadline
-from .errors import DeploymentError, ServiceError
 from .stack_reading import change_sets
 from .template import ExpectedTable, Template, expected_table
 

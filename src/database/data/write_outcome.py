@@ -23,7 +23,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
-from .errors import DatabaseError, EndpointUnreachableError, ThrottledError
+from ..errors import DatabaseError, EndpointUnreachableError, ThrottledError
 
 _HANDLER_ID = "vibedigest-batch-write-outcome"
 # DynamoDB's 5xx codes, for an error whose botocore cause (and its HTTP status) is not chained

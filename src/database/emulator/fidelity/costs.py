@@ -43,7 +43,7 @@ from moto import backends
 from moto.core.base_backend import BackendDict
 from moto.kms import models
 
-from ..target import shared_loader
+from ...aws.target import shared_loader
 from .scope import patch
 
 

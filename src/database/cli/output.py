@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .stack_reading import event_line
+from ..deploy.stack_reading import event_line
 
 if TYPE_CHECKING:
-    from .item import DigestItem
-    from .status import EnvironmentStatus
-    from .template import Template
+    from ..data.item import DigestItem
+    from ..deploy.status import EnvironmentStatus
+    from ..deploy.template import Template
 
 DESCRIPTION_KEYS = ("table_name", "table_arn", "status", "partition_key", "sort_key", "billing_mode",
                     "item_count", "size_bytes", "deletion_protection", "created", "region", "endpoint")

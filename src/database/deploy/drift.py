@@ -28,8 +28,8 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-from .aws_call import call_aws
-from .errors import AccessDeniedError, DatabaseError, DeadlineExceededError, ServiceError
+from ..aws.aws_call import call_aws
+from ..errors import AccessDeniedError, DatabaseError, DeadlineExceededError, ServiceError
 
 REVERT_DRIFT = "REVERT_DRIFT"
 REFUSED = ("This endpoint refused a drift-aware change set ({reason}); a plain one is used instead: "

@@ -58,8 +58,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from .client import DynamoDBClient
-from .errors import (
+from ..client import DynamoDBClient
+from ..errors import (
     BatchWriteError,
     ConfigurationError,
     DatabaseError,

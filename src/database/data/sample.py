@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from .errors import ItemValidationError
+from ..errors import ItemValidationError
 from .item import DigestItem
 
 _SAMPLES: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (

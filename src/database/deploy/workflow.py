@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .client import DynamoDBClient
-from .settings import PROJECT_TAG, stack_name_for, validate_environment
-from .target import Target
+from ..aws.target import Target
+from ..client import DynamoDBClient
+from ..settings import PROJECT_TAG, stack_name_for, validate_environment
 
 if TYPE_CHECKING:
-    from .deadline import Deadline
-    from .stack import DeployResult
+    from ..aws.deadline import Deadline
+    from .deployer import DeployResult
     from .template import Template
     from .verify import Check
 
@@ -73,7 +73,7 @@ def deploy_and_verify(
     every wait and every AWS call of the deployer's clients (the CLI's ``--timeout``).
     Raises the package's errors; a mismatch is not an error (see ``verified``).
     """
-    from .stack import (
+    from .deployer import (
         StackDeployer,  # imports cfn-lint's parser via template: only when deploying
     )
     from .template import expected_table

@@ -16,6 +16,14 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
+from ..client import DynamoDBClient
+from ..errors import (
+    ConditionalCheckFailedError,
+    ConfigurationError,
+    DatabaseError,
+    ItemExistsError,
+    ItemValidationError,
+)
 from .batch import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_CAP,
@@ -27,14 +35,6 @@ from .batch import (
     checked_deadline,
     unique_requests,
     worker_count,
-)
-from .client import DynamoDBClient
-from .errors import (
-    ConditionalCheckFailedError,
-    ConfigurationError,
-    DatabaseError,
-    ItemExistsError,
-    ItemValidationError,
 )
 from .item import (
     PARTITION_KEY,

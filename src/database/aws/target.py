@@ -28,11 +28,11 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
-from . import redaction
+from .. import redaction
+from ..errors import ConfigurationError, credential_source_error, translate
+from ..settings import ClientSettings, shown, validate_endpoint_url, validate_known_region, validate_region
 from .aws_call import location, prepare
 from .deadline import Deadline
-from .errors import ConfigurationError, credential_source_error, translate
-from .settings import ClientSettings, shown, validate_endpoint_url, validate_known_region, validate_region
 
 if TYPE_CHECKING:
     import boto3

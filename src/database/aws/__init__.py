@@ -1,0 +1,1 @@
+"""The one call point to AWS and how its clients are built: aws_call, target, deadline, answer_limit."""

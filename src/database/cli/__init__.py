@@ -1,0 +1,1 @@
+"""The deploy tool ``python -m src.database``: commands, output, hints."""

@@ -1,0 +1,1 @@
+"""The embedded endpoint (moto in-process) and its fidelity layer: what AWS does that moto does not."""
