@@ -17,6 +17,7 @@ from src.database.aws.deadline import Deadline
 from src.database.aws.target import Target
 from src.database.cli.commands import main
 from src.database.deploy.deployer import StackDeployer
+from src.database.deploy.stack_spec import StackSpec
 from src.database.deploy.template import load_template
 from src.database.errors import DeadlineExceededError
 from src.database.settings import ClientSettings
@@ -146,14 +147,18 @@ def test_the_deployer_shares_a_given_deadline_across_operations(local_target: Ta
     template = load_template()
     clock = Clock()
     per_operation = _deployer(local_target, 10.0, clock)
-    per_operation.deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags={})
+    per_operation.deploy(
+            StackSpec.of(template, stack_name=STACK, environment="dev", table_name=TABLE, tags={})
+        )
     clock.now = 11
     per_operation.delete(STACK)  # a fresh 10 s
     assert per_operation.stack_status(STACK) is None
 
     clock.now = 0
     shared = _deployer(local_target, Deadline(10, clock=clock), clock)
-    shared.deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags={})
+    shared.deploy(
+            StackSpec.of(template, stack_name=STACK, environment="dev", table_name=TABLE, tags={})
+        )
     clock.now = 11
     with pytest.raises(DeadlineExceededError, match="Gave up after 10 s"):
         shared.delete(STACK)

@@ -25,6 +25,7 @@ from botocore.client import BaseClient
 from botocore.stub import ANY, Stubber
 
 from src.database.deploy.deployer import StackDeployer
+from src.database.deploy.stack_spec import StackSpec
 from src.database.deploy.template import Template, load_template
 from src.database.errors import DeploymentError, StackNeedsRecoveryError
 
@@ -84,7 +85,7 @@ class Scripted:
     def deploy(self, template: Template, timeout: float = 60.0) -> Any:
         """Deploy the dev stack."""
         return self.deployer(timeout).deploy(
-            template, stack_name=STACK, environment="dev", table_name=TABLE, tags={"Project": "VibeDigest"}
+            StackSpec.of(template, stack_name=STACK, environment="dev", table_name=TABLE, tags={"Project": "VibeDigest"})
         )
 
     def done(self) -> None:

@@ -24,6 +24,7 @@ from src.database.deploy.drift import (
     StackDrift,
     stack_drift,
 )
+from src.database.deploy.stack_spec import StackSpec
 from src.database.deploy.template import Template, load_template
 from src.database.settings import ClientSettings
 from tests.support.template_variants import with_tag
@@ -144,7 +145,8 @@ def test_an_endpoint_refusing_deployment_mode_gets_a_plain_change_set_and_says_s
         stub.add_response("delete_change_set", {}, {"StackName": STACK, "ChangeSetName": CHANGE_SET_ID})
         stub.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": STACK})
         result = StackDeployer(cloudformation, dynamodb, report=lines.append).deploy(
-            template, stack_name=STACK, environment="dev", table_name=TABLE, tags={"Project": "VibeDigest"})
+            StackSpec.of(template, stack_name=STACK, environment="dev", table_name=TABLE, tags={"Project": "VibeDigest"})
+        )
         stub.assert_no_pending_responses()
     assert not result.executed
     assert ("This endpoint refused a drift-aware change set (Unknown parameter DeploymentMode); a plain one is used "
@@ -160,8 +162,8 @@ def test_plain_moto_ignores_deployment_mode_and_has_no_drift_detection(template:
         lines: list[str] = []
         deployer = StackDeployer(cloudformation, dynamodb, report=lines.append, timeout=30)
         kwargs: dict[str, Any] = {"stack_name": STACK, "environment": "dev", "table_name": TABLE, "tags": {}}
-        deployer.deploy(template, **kwargs)
-        assert deployer.deploy(with_tag(tmp_path, "Owner", "me"), **kwargs).executed
+        deployer.deploy(StackSpec.of(template, **kwargs))
+        assert deployer.deploy(StackSpec.of(with_tag(tmp_path, "Owner", "me"), **kwargs)).executed
         assert lines.count(IGNORED) == 1
 
 

@@ -18,6 +18,7 @@ from botocore.client import BaseClient
 
 from src.database.aws.target import Target
 from src.database.deploy.deployer import DeployResult, StackDeployer
+from src.database.deploy.stack_spec import StackSpec
 from src.database.deploy.template import Template, load_template
 from src.database.errors import DeploymentError, ServiceError
 from tests.support.concurrent_deploys import run_together
@@ -55,7 +56,7 @@ class Lifecycle:
     def deploy(self, template: Template, *, execute: bool = True) -> DeployResult:
         """Deploy dev with ``template``."""
         return self.deployer().deploy(
-            template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS, execute=execute
+            StackSpec.of(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS), execute=execute
         )
 
     def put(self, count: int) -> None:
@@ -212,7 +213,9 @@ def test_two_deploys_at_once_one_goes_on_and_no_stack_is_left_in_review(life: Li
     the later change set yields with a clear message, the other creates the stack."""
 
     def deploy(report: Callable[[str], None]) -> object:
-        return life.deployer(report).deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS).status
+        return life.deployer(report).deploy(
+            StackSpec.of(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
+        ).status
 
     outcomes = run_together([deploy, deploy])
     assert sorted(o if isinstance(o, str) else type(o).__name__ for o in outcomes) == ["CREATE_COMPLETE", "DeploymentError"], outcomes
@@ -230,7 +233,9 @@ def test_a_deploy_that_saw_no_stack_yields_to_one_that_created_it_meanwhile(life
             life.deploy(template)
 
     with pytest.raises(DeploymentError, match=f"Another deployment of {STACK} created the stack first; nothing was changed"):
-        life.deployer(other_deploy_runs).deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
+        life.deployer(other_deploy_runs).deploy(
+            StackSpec.of(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
+        )
     assert life.deployer().stack_status(STACK) == "CREATE_COMPLETE"
     assert all(c["ExecutionStatus"] != "AVAILABLE" for c in life.change_sets())
 
@@ -295,7 +300,9 @@ def test_a_plain_deployer_leaves_drift_as_it_is(life: Lifecycle, template: Templ
     life.dynamodb.update_continuous_backups(
         TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
     plain = StackDeployer(life.cloudformation, life.dynamodb, report=life.lines.append, timeout=60, revert_drift=False)
-    result = plain.deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
+    result = plain.deploy(
+            StackSpec.of(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
+        )
     assert not result.executed and "No changes: the stack already matches the template." in life.lines
 
 
@@ -334,9 +341,11 @@ def test_a_deploy_that_finds_the_table_of_another_deploy_yields_without_importin
             ran.append(True)
             life.deploy(template)
 
-    deployer._ddb.meta.events.register("before-call.dynamodb.DescribeTable", other_deploy_runs)
+    deployer.dynamodb.meta.events.register("before-call.dynamodb.DescribeTable", other_deploy_runs)
     with pytest.raises(DeploymentError, match=f"Another deployment of {STACK} created the stack first") as caught:
-        deployer.deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
+        deployer.deploy(
+            StackSpec.of(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
+        )
     assert "Outputs" not in str(caught.value)
     assert life.deployer().stack_status(STACK) == "CREATE_COMPLETE"
     assert [c["ExecutionStatus"] for c in life.change_sets()] == ["EXECUTE_COMPLETE"]  # the other deploy's only
@@ -354,10 +363,11 @@ def test_a_change_set_made_obsolete_by_another_deploy_is_deleted(
             Parameters=[{"ParameterKey": "Environment", "ParameterValue": "dev"}])
         life.cloudformation.execute_change_set(StackName=STACK, ChangeSetName=other["Id"])
 
-    deployer._cf.meta.events.register_first("before-call.cloudformation.ExecuteChangeSet", other_deploy_executes_first)
+    deployer.cloudformation.meta.events.register_first("before-call.cloudformation.ExecuteChangeSet", other_deploy_executes_first)
     with pytest.raises(DeploymentError, match="executed its change set first; this one was not applied"):
-        deployer.deploy(with_tag(tmp_path, "Team", "mine"), stack_name=STACK, environment="dev",
-                        table_name=TABLE, tags=TAGS)
+        deployer.deploy(
+            StackSpec.of(with_tag(tmp_path, "Team", "mine"), stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
+        )
     assert [c["ExecutionStatus"] for c in life.change_sets()] == ["EXECUTE_COMPLETE"] * 2  # the create's, the other's
 
 
@@ -370,7 +380,9 @@ def test_two_deploys_after_a_delete_one_adopts_and_the_other_yields_clearly(
     life.deployer().delete(STACK)
 
     def deploy(report: Callable[[str], None]) -> object:
-        return life.deployer(report).deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS).status
+        return life.deployer(report).deploy(
+            StackSpec.of(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
+        ).status
 
     outcomes = run_together([deploy, deploy])
     assert sorted(o if isinstance(o, str) else type(o).__name__ for o in outcomes) == ["DeploymentError", "UPDATE_COMPLETE"], outcomes
@@ -395,9 +407,11 @@ def test_a_deploy_whose_import_meets_the_stack_another_deploy_adopted_meanwhile_
             ran.append(True)
             life.deploy(template)
 
-    deployer._cf.meta.events.register("before-call.cloudformation.CreateChangeSet", other_deploy_adopts_first)
+    deployer.cloudformation.meta.events.register("before-call.cloudformation.CreateChangeSet", other_deploy_adopts_first)
     with pytest.raises(DeploymentError, match=f"Another deployment of {STACK} created the stack first") as caught:
-        deployer.deploy(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
+        deployer.deploy(
+            StackSpec.of(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS)
+        )
     assert "cannot modify or add" in str(caught.value.__cause__)  # what CloudFormation said, kept as the cause
     assert life.deployer().stack_status(STACK) == "UPDATE_COMPLETE"
     assert all(c["ExecutionStatus"] not in ("AVAILABLE", "OBSOLETE") for c in life.change_sets())

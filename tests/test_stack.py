@@ -25,6 +25,7 @@ from src.database.deploy.deployer import (
     Recovery,
     StackDeployer,
 )
+from src.database.deploy.stack_spec import StackSpec
 from src.database.deploy.template import DEFAULT_TEMPLATE, Template, load_template
 
 STACK = "vibedigest-dev"
@@ -45,7 +46,7 @@ class Harness:
     def deploy(self, template: Template, *, execute: bool = True) -> DeployResult:
         """Deploy the dev stack with ``template``."""
         return self.deployer.deploy(
-            template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS, execute=execute
+            StackSpec.of(template, stack_name=STACK, environment="dev", table_name=TABLE, tags=TAGS), execute=execute
         )
 
     def table_names(self) -> list[str]:
@@ -253,9 +254,8 @@ def test_prod_table_has_deletion_protection_that_blocks_delete_table(harness: Ha
     like DynamoDB does, so this is checked live, not only in the template.
     """
     harness.deployer.deploy(
-        template, stack_name="vibedigest-prod", environment="prod", table_name="VibeDigest-prod",
-        tags={**TAGS, "Environment": "prod"},
-    )
+            StackSpec.of(template, stack_name="vibedigest-prod", environment="prod", table_name="VibeDigest-prod", tags={**TAGS, "Environment": "prod"})
+        )
     assert harness.dynamodb.describe_table(TableName="VibeDigest-prod")["Table"]["DeletionProtectionEnabled"] is True
     with pytest.raises(harness.dynamodb.exceptions.ClientError, match="DeletionProtectionEnabled"):
         harness.dynamodb.delete_table(TableName="VibeDigest-prod")

@@ -19,6 +19,7 @@ from botocore.stub import Stubber
 
 from src.database.aws.target import Target
 from src.database.deploy.deployer import StackDeployer
+from src.database.deploy.stack_spec import StackSpec
 from src.database.deploy.template import (
     ExpectedTable,
     Template,
@@ -66,8 +67,8 @@ def deployed(local_target: Target, template: Template) -> tuple[BaseClient, dict
     dynamodb = local_target.client("dynamodb", session)
     deployer = StackDeployer(local_target.client("cloudformation", session), dynamodb, report=lambda _: None)
     result = deployer.deploy(
-        template, stack_name="vibedigest-dev", environment="dev", table_name=TABLE, tags={"Project": "VibeDigest"}
-    )
+            StackSpec.of(template, stack_name="vibedigest-dev", environment="dev", table_name=TABLE, tags={"Project": "VibeDigest"})
+        )
     return dynamodb, result.outputs
 
 

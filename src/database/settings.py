@@ -42,6 +42,8 @@ DEFAULT_RETRY_MODE = "standard"
 DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_CONNECT_TIMEOUT = 2.0
 DEFAULT_READ_TIMEOUT = 3.0
+# seconds a stack operation (a deploy, recover or delete) may take, waits included
+DEFAULT_STACK_TIMEOUT = 120.0
 RETRY_MODES = ("standard", "adaptive", "legacy")
 MAX_ATTEMPTS_LIMIT = 20
 

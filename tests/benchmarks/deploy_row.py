@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from src.database.deploy.deployer import StackDeployer
+from src.database.deploy.stack_spec import StackSpec
 from src.database.deploy.template import load_template
 from src.database.settings import stack_name_for, table_name_for
 from tests.support.fault_proxy import FaultProxy
@@ -163,8 +164,8 @@ class Deploy(Row):
             )
             started = time.perf_counter()
             result = deployer.deploy(
-                template, stack_name=STACK, environment=ENVIRONMENT, table_name=TABLE, tags={"Project": "VibeDigest"}
-            )
+            StackSpec.of(template, stack_name=STACK, environment=ENVIRONMENT, table_name=TABLE, tags={"Project": "VibeDigest"})
+        )
             deploys.append(time.perf_counter() - started)
             if result.status != "CREATE_COMPLETE":
                 raise BenchmarkError(f"StackDeployer.deploy ended {result.status}")

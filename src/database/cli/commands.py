@@ -44,6 +44,7 @@ from ..deploy import workflow
 from ..deploy.workflow import WorkflowResult
 from ..errors import ConfigurationError, DatabaseError, DeploymentError, TableNotFoundError
 from ..settings import (
+    DEFAULT_STACK_TIMEOUT,
     ClientSettings,
     stack_name_for,
     table_name_for,
@@ -65,7 +66,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TARGETS = ("local", "localstack", "aws")
-DEFAULT_TIMEOUT = 120.0
 # commands that read or change what an earlier command left: an endpoint started for them alone starts empty
 READS_EARLIER_STATE = ("status", "recover", "delete")
 
@@ -353,9 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--region", help="AWS region (default: boto3's chain; us-east-1 for local targets)")
         sub.add_argument("--profile", help="named AWS profile (target aws)")
         sub.add_argument("--endpoint-url", help="endpoint URL, e.g. one printed by 'serve'")
-        sub.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+        sub.add_argument("--timeout", type=float, default=DEFAULT_STACK_TIMEOUT,
                          help="seconds the whole command may take, every AWS call included "
-                         f"(default {DEFAULT_TIMEOUT:g})")
+                         f"(default {DEFAULT_STACK_TIMEOUT:g})")
 
     def template_option(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--template",

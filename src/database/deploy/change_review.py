@@ -1,6 +1,6 @@
 """Read a change set before executing it: what it does, whether it replaces the table, who else deploys.
 
-- ``ChangeSummary``/``summarize``: one preview row per resource change, with the
+- ``ChangeSummary``/``summarize_change``: one preview row per resource change, with the
   properties that force a replacement (the change's ``Replacement``/``Details``) and,
   in a drift-aware change set, those whose live value it brings back to the template's.
 - ``replacement_refusal``: why a change that replaces the table must not run. The
@@ -48,7 +48,7 @@ class ChangeSummary:
         return f"{self.action:<7} {self.logical_id} [{self.resource_type}]{replacement}{reverted}"
 
 
-def summarize(change: dict[str, Any]) -> ChangeSummary:
+def summarize_change(change: dict[str, Any]) -> ChangeSummary:
     """The preview row of one ``Changes`` entry of DescribeChangeSet."""
     resource = change.get("ResourceChange", {})
     modify = resource.get("Action") == "Modify"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..aws.target import Target
 from ..client import DynamoDBClient
-from ..settings import PROJECT_TAG, stack_name_for, validate_environment
+from ..settings import DEFAULT_STACK_TIMEOUT, PROJECT_TAG, stack_name_for, validate_environment
 
 if TYPE_CHECKING:
     from ..aws.deadline import Deadline
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from .verify import Check
 
 Report = Callable[[str], None]
-
-DEFAULT_STACK_TIMEOUT = 120.0
 
 
 def stack_tags(environment: str) -> dict[str, str]:
@@ -76,27 +74,25 @@ def deploy_and_verify(
     from .deployer import (
         StackDeployer,  # imports cfn-lint's parser via template: only when deploying
     )
-    from .template import expected_table
+    from .stack_spec import StackSpec
     from .verify import all_passed, verify_table
 
     environment = validate_environment(environment)
-    expected = expected_table(template, environment)
+    spec = StackSpec.of(
+        template,
+        stack_name=stack_name_for(environment),
+        environment=environment,
+        tags=stack_tags(environment),
+    )
     session = target.session()
     dynamodb = target.client("dynamodb", session)
     connection = DynamoDBClient.for_target(target, environment, client=dynamodb)
     deployer = StackDeployer(target.client("cloudformation", session), dynamodb, report=report, timeout=timeout)
-    deployed = deployer.deploy(
-        template,
-        stack_name=stack_name_for(environment),
-        environment=environment,
-        table_name=expected.table_name,
-        tags=stack_tags(environment),
-        execute=not dry_run,
-    )
+    deployed = deployer.deploy(spec, execute=not dry_run)
     if dry_run:  # verified: the deploy would go through (``deployed.refusal`` says why not)
         return WorkflowResult(deployed, connection, verified=deployed.refusal is None)
     report("Verifying the live table against the template:")
-    checks = verify_table(dynamodb, expected, stack_outputs=deployed.outputs, emulator=emulator)
+    checks = verify_table(dynamodb, spec.expected, stack_outputs=deployed.outputs, emulator=emulator)
     for check in checks:
         report(f"  {check}")
     description = connection.test_connection()

@@ -16,6 +16,7 @@ from typing import Any
 from behave import given, then, when
 
 from src.database.deploy.deployer import StackDeployer
+from src.database.deploy.stack_spec import StackSpec
 from src.database.deploy.template import Template
 from src.database.deploy.verify import all_passed
 from src.database.errors import DeploymentError
@@ -53,7 +54,7 @@ def _deploy(context: Any, template: Template | None = None, *, execute: bool = T
     """Deploy dev; keep the result or the refusal in ``context.outcome``."""
     try:
         context.outcome = _deployer(context).deploy(
-            template or project_template(), stack_name=STACK, environment=ENV, table_name=TABLE, tags=TAGS, execute=execute
+            StackSpec.of(template or project_template(), stack_name=STACK, environment=ENV, table_name=TABLE, tags=TAGS), execute=execute
         )
     except DeploymentError as error:
         context.outcome = error
@@ -186,7 +187,9 @@ def when_two_deploys(context: Any) -> None:
             context.target.client("cloudformation", session), context.target.client("dynamodb", session),
             report=report, timeout=120,
         )
-        return deployer.deploy(project_template(), stack_name=STACK, environment=ENV, table_name=TABLE, tags=TAGS).status
+        return deployer.deploy(
+            StackSpec.of(project_template(), stack_name=STACK, environment=ENV, table_name=TABLE, tags=TAGS)
+        ).status
 
     context.outcomes = run_together([deploy, deploy])
 
