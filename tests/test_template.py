@@ -14,14 +14,13 @@ import pytest
 
 from src.database.deploy.template import (
     DEFAULT_TEMPLATE,
-    TABLE_TYPE,
     Template,
     cfn_lint,
     expected_table,
     load_template,
 )
 from src.database.errors import ConfigurationError, DeploymentError, TemplateError
-from src.database.settings import ENVIRONMENTS
+from src.database.settings import ENVIRONMENTS, TABLE_TYPE
 
 SHIPPED = DEFAULT_TEMPLATE.read_text(encoding="utf-8")
 

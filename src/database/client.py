@@ -38,7 +38,7 @@ from . import redaction
 from .aws.aws_call import call_aws, check_parameters, location, prepare
 from .aws.target import Target
 from .errors import ConfigurationError, DatabaseError, ServiceError
-from .settings import ClientSettings, table_name_for, validate_table_name
+from .settings import ClientSettings, key_schema, table_name_for, validate_table_name
 
 if TYPE_CHECKING:
     import boto3
@@ -241,7 +241,7 @@ class DynamoDBClient:
 
 def summarize(table: TableDescription, *, region: str, endpoint: str) -> TableDescription:
     """Reduce a ``DescribeTable`` result to the fields a person checks."""
-    keys = {k["KeyType"]: k["AttributeName"] for k in table.get("KeySchema", [])}
+    keys = key_schema(table)
     return {
         "table_name": table["TableName"],
         "table_arn": table.get("TableArn"),

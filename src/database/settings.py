@@ -42,6 +42,8 @@ DEFAULT_RETRY_MODE = "standard"
 DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_CONNECT_TIMEOUT = 2.0
 DEFAULT_READ_TIMEOUT = 3.0
+# the CloudFormation resource type of the digest table
+TABLE_TYPE = "AWS::DynamoDB::Table"
 # seconds a stack operation (a deploy, recover or delete) may take, waits included
 DEFAULT_STACK_TIMEOUT = 120.0
 RETRY_MODES = ("standard", "adaptive", "legacy")
@@ -184,6 +186,29 @@ def validate_timeout(seconds: float, what: str = "timeout") -> float:
     return seconds
 
 
+def validate_count(
+    value: int, what: str, *, least: int = 1, most: int | None = None, error: type[Exception] = ConfigurationError
+) -> int:
+    """Return ``value`` if it is a whole number (not a bool) from ``least`` to ``most``; else raise ``error``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least or (most is not None and value > most):
+        if most is not None:
+            wanted = f"a whole number between {least} and {most}"
+        else:
+            wanted = "an integer of zero or more" if least == 0 else f"an integer of at least {least}"
+        raise error(f"{what} must be {wanted}, got {value!r}.")
+    return value
+
+
+def key_schema(description: Mapping[str, Any]) -> dict[str, str]:
+    """``{"HASH": name, "RANGE": name}`` of a table's description or its template properties."""
+    return {k["KeyType"]: k["AttributeName"] for k in description.get("KeySchema", [])}
+
+
+def attribute_types(description: Mapping[str, Any]) -> dict[str, str]:
+    """``{name: "S" | "N" | "B"}`` of a table's declared attributes."""
+    return {a["AttributeName"]: a["AttributeType"] for a in description.get("AttributeDefinitions", [])}
+
+
 def _raw(env: Mapping[str, str], name: str) -> str | None:
     """The variable's value, or None when unset; set-but-empty is an error (as in botocore)."""
     raw = env.get(name)
@@ -247,14 +272,8 @@ class ClientSettings:
                 f"Unknown retry_mode {shown(_text(self.retry_mode, 'retry_mode'))}; "
                 f"choose one of: {', '.join(RETRY_MODES)}."
             )
-        if self.max_attempts is not None and (
-            isinstance(self.max_attempts, bool)
-            or not isinstance(self.max_attempts, int)
-            or not 1 <= self.max_attempts <= MAX_ATTEMPTS_LIMIT
-        ):
-            raise ConfigurationError(
-                f"max_attempts must be a whole number between 1 and {MAX_ATTEMPTS_LIMIT}, got {self.max_attempts!r}."
-            )
+        if self.max_attempts is not None:
+            validate_count(self.max_attempts, "max_attempts", most=MAX_ATTEMPTS_LIMIT)
         validate_timeout(self.connect_timeout, "connect_timeout")
         validate_timeout(self.read_timeout, "read_timeout")
 

@@ -65,6 +65,7 @@ from ..errors import (
     DatabaseError,
     ItemValidationError,
 )
+from ..settings import validate_count, validate_timeout
 from .item import PARTITION_KEY, SORT_KEY, Key
 from .write_outcome import maybe_applied, start_request, transient, watch
 
@@ -98,9 +99,7 @@ def backoff_delay(
 
 def checked_deadline(deadline: float) -> float:
     """Return ``deadline`` (seconds) if it is a positive number, else raise ``ConfigurationError``."""
-    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not 0 < deadline < float("inf"):
-        raise ConfigurationError(f"deadline must be a positive number of seconds, got {deadline!r}.")
-    return float(deadline)
+    return float(validate_timeout(deadline, "deadline"))
 
 
 def describe_keys(keys: Sequence[Key]) -> str:
@@ -120,8 +119,7 @@ class RetryPolicy:
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int) or self.max_attempts < 1:
-            raise ConfigurationError(f"max_attempts must be an integer of at least 1, got {self.max_attempts!r}.")
+        validate_count(self.max_attempts, "max_attempts")
         if not 0 < self.backoff_base <= self.backoff_cap:
             raise ConfigurationError(
                 f"Backoff needs 0 < backoff_base <= backoff_cap, got base {self.backoff_base} "
@@ -364,8 +362,7 @@ def worker_count(client: DynamoDBClient, concurrency: int | None) -> int:
     pool = getattr(getattr(client.client.meta, "config", None), "max_pool_connections", None) or 10
     if concurrency is None:
         return min(DEFAULT_CONCURRENCY, pool)
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ConfigurationError(f"concurrency must be an integer of at least 1, got {concurrency!r}.")
+    validate_count(concurrency, "concurrency")
     if concurrency > pool:
         raise ConfigurationError(
             f"concurrency {concurrency} exceeds the client's connection pool ({pool} connections, botocore's "

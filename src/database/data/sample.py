@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from ..errors import ItemValidationError
+from ..settings import validate_count
 from .item import DigestItem
 
 _SAMPLES: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
@@ -73,8 +74,7 @@ def sample_digest(day: date, count: int = 5) -> list[DigestItem]:
     Item ids start with a zero-padded rank (``001-...``) so sort-key order is rank
     order; scores decrease with rank; the same arguments always give the same items.
     """
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise ItemValidationError(f"count must be an integer of zero or more, got {count!r}.")
+    validate_count(count, "count", least=0, error=ItemValidationError)
     start = datetime(day.year, day.month, day.day, 6, 0, tzinfo=UTC)
     items = []
     for rank in range(1, count + 1):

@@ -24,6 +24,7 @@ from botocore.client import BaseClient
 
 from ..aws.aws_call import call_aws
 from ..errors import DeploymentError, ServiceError
+from ..settings import attribute_types, key_schema
 from .template import ExpectedTable, Template
 
 # DescribeTable's answers that mean "no such table" (a name DynamoDB refuses cannot exist either)
@@ -43,8 +44,7 @@ def existing_table(dynamodb: BaseClient, table_name: str) -> dict[str, Any] | No
 
 def key_differences(table: dict[str, Any], expected: ExpectedTable) -> list[str]:
     """How the live table's keys differ from the template's, one phrase each ([] when they match)."""
-    keys = {k["KeyType"]: k["AttributeName"] for k in table.get("KeySchema", [])}
-    types = {a["AttributeName"]: a["AttributeType"] for a in table.get("AttributeDefinitions", [])}
+    keys, types = key_schema(table), attribute_types(table)
     differences = []
     for key_type in ("HASH", "RANGE"):
         live, wanted = keys.get(key_type), expected.key_schema.get(key_type)

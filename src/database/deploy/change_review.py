@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-TABLE_TYPE = "AWS::DynamoDB::Table"
+from ..settings import TABLE_TYPE
+
 REPLACING = frozenset({"True", "Conditional"})
 _LIVE_STATUSES = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_COMPLETE"})
 _USABLE = frozenset({"AVAILABLE", "UNAVAILABLE"})

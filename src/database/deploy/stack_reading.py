@@ -19,6 +19,11 @@ OPERATION_STARTS = frozenset(
 )
 
 
+def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
+    """DescribeStacks' outputs of ``stack`` by key ({} when it has none)."""
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+
+
 @dataclass
 class StackDescription:
     """What ``StackDeployer.describe`` shows of a stack: for the operator's ``status``."""
@@ -38,7 +43,7 @@ class StackDescription:
             status=stack["StackStatus"],
             status_reason=stack.get("StackStatusReason", ""),
             events=events,
-            outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []},
+            outputs=outputs_of(stack),
             exports=exports,
         )
 

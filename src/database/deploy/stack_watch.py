@@ -17,7 +17,7 @@ from botocore.client import BaseClient
 from ..aws.aws_call import call_aws
 from ..aws.deadline import Deadline
 from ..errors import DeploymentError, ServiceError, StackNeedsRecoveryError
-from .stack_reading import event_line, first_failure, stack_events
+from .stack_reading import event_line, first_failure, outputs_of, stack_events
 
 Report = Callable[[str], None]
 
@@ -123,8 +123,7 @@ class StackWatch:
 
     def outputs(self, stack_name: str) -> dict[str, str]:
         """The stack's outputs by key ({} when it has none or does not exist)."""
-        stack = self.describe_stack(stack_name) or {}
-        return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+        return outputs_of(self.describe_stack(stack_name) or {})
 
     def events(self, stack_name: str) -> list[dict[str, Any]]:
         """The stack's events, newest first."""

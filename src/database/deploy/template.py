@@ -25,13 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TemplateError
-from ..settings import validate_environment
+from ..settings import TABLE_TYPE, attribute_types, key_schema, validate_environment
 from . import lint_cache
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[3] / "infrastructure" / "dynamodb.yml"
-TABLE_TYPE = "AWS::DynamoDB::Table"
 _MAX_REPORTED = 5
 _SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 _lint_lock = threading.Lock()
@@ -192,8 +191,8 @@ def expected_table(template: Template, environment: str) -> ExpectedTable:
     return ExpectedTable(
         logical_id=logical_id,
         table_name=props.get("TableName", ""),
-        key_schema={k["KeyType"]: k["AttributeName"] for k in props.get("KeySchema", [])},
-        attribute_types={a["AttributeName"]: a["AttributeType"] for a in props.get("AttributeDefinitions", [])},
+        key_schema=key_schema(props),
+        attribute_types=attribute_types(props),
         billing_mode=props.get("BillingMode", "PROVISIONED"),
         tags={t["Key"]: t["Value"] for t in props.get("Tags", [])},
         point_in_time_recovery=bool(

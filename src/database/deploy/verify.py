@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from ..aws.aws_call import call_aws
 from ..errors import DatabaseError, ServiceError
+from ..settings import attribute_types, key_schema
 from .template import ExpectedTable
 
 OK, MISMATCH, UNSUPPORTED = "ok", "mismatch", "unsupported"
@@ -59,12 +60,12 @@ class LiveTable:
     @property
     def keys(self) -> dict[str, str]:
         """Key type (HASH, RANGE) -> attribute name."""
-        return {k["KeyType"]: k["AttributeName"] for k in self.table.get("KeySchema", [])}
+        return key_schema(self.table)
 
     @property
     def attribute_types(self) -> dict[str, str]:
         """Attribute name -> type (S, N, B) of the defined attributes."""
-        return {a["AttributeName"]: a["AttributeType"] for a in self.table.get("AttributeDefinitions", [])}
+        return attribute_types(self.table)
 
     @property
     def billing_mode(self) -> str:

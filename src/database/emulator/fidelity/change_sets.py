@@ -25,8 +25,9 @@ from moto.cloudformation.models import CloudFormationBackend
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
 
+from ...settings import TABLE_TYPE
 from .scope import patch
-from .tables import REPLACING_PROPERTIES, TABLE_TYPE, resolve
+from .tables import REPLACING_PROPERTIES, resolve
 
 # CloudFormation serialises the operations on one stack; the threaded server does not.
 LOCK = threading.RLock()

@@ -32,10 +32,11 @@ from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.dynamodb.models import dynamodb_backends
 
+from ...settings import TABLE_TYPE
 from .change_sets import LOCK, _proposed_map, stack_named
 from .execution import APPLIERS, Operation, _apply
 from .scope import patch
-from .tables import TABLE_TYPE, apply_updatable, resolve, truthy
+from .tables import apply_updatable, resolve, truthy
 
 Original = Callable[..., Any]
 REVERT_DRIFT = "REVERT_DRIFT"

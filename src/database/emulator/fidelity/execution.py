@@ -25,9 +25,10 @@ from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.cloudformation.models import CloudFormationBackend, Event
 
+from ...settings import TABLE_TYPE
 from .change_sets import LOCK
 from .scope import patch
-from .tables import TABLE_TYPE, CustomNamedReplacement
+from .tables import CustomNamedReplacement
 
 Original = Callable[..., Any]
 # How a change set of each type is applied; ``imports`` registers IMPORT.

@@ -23,10 +23,10 @@ from moto.cloudformation.models import CloudFormationBackend, Stack
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.dynamodb.models import dynamodb_backends
 
+from ...settings import TABLE_TYPE
 from .change_sets import stack_named
 from .execution import APPLIERS, Operation
 from .scope import patch
-from .tables import TABLE_TYPE
 
 # AWS's user guide on resource import: the validations it lists and its considerations
 # ("Considerations during an import operation").

@@ -25,9 +25,9 @@ from moto.dynamodb.exceptions import MockValidationException
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.responses import DynamoHandler
 
+from ...settings import TABLE_TYPE
 from .scope import patch
 
-TABLE_TYPE = "AWS::DynamoDB::Table"
 # The resource's reference: which property updates need "Replacement", which "No interruption"
 TABLE_REFERENCE = "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html"
 # CloudFormation's reference for AWS::DynamoDB::Table: "Update requires: Replacement"
