@@ -28,6 +28,7 @@ import pytest
 from botocore.client import BaseClient
 
 from src.database.aws.target import Target, configured_endpoints
+from src.database.aws.translation import translate
 from src.database.cli import commands as cli
 from src.database.cli.commands import build_parser, cmd_serve, main
 from src.database.cli.hints import Invocation, hint_for, in_cli_terms
@@ -43,7 +44,6 @@ from src.database.errors import (
     StackNeedsRecoveryError,
     TableNotFoundError,
     ThrottledError,
-    translate,
 )
 from tests.support.endpoints import reset_moto
 from tests.support.fault_proxy import FaultProxy, refused_endpoint

@@ -27,7 +27,7 @@ from botocore.stub import ANY, Stubber
 from src.database.deploy.deployer import StackDeployer
 from src.database.deploy.stack_spec import StackSpec
 from src.database.deploy.template import Template, load_template
-from src.database.errors import DeploymentError, StackNeedsRecoveryError
+from src.database.errors import DeploymentError
 
 STACK = "vibedigest-dev"
 TABLE = "VibeDigest-dev"

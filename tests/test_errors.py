@@ -31,6 +31,8 @@ from botocore.exceptions import (
 )
 
 from src.database import errors
+from src.database.aws import translation
+from src.database.aws.translation import error_code, translate
 from src.database.errors import (
     AccessDeniedError,
     ConditionalCheckFailedError,
@@ -45,8 +47,6 @@ from src.database.errors import (
     TableNotFoundError,
     TemplateError,
     ThrottledError,
-    error_code,
-    translate,
 )
 from src.database.redaction import REDACTED
 
@@ -365,7 +365,7 @@ def test_translated_errors_can_chain_the_original() -> None:
 
 def test_every_code_set_is_disjoint() -> None:
     """A code in two sets would silently pick the first branch; keep them apart."""
-    sets = [errors._THROTTLING_CODES, errors._INVALID_CREDENTIAL_CODES, errors._ACCESS_DENIED_CODES]
+    sets = [translation.THROTTLING_CODES, translation._INVALID_CREDENTIAL_CODES, translation._ACCESS_DENIED_CODES]
     for index, first in enumerate(sets):
         for second in sets[index + 1:]:
             assert not first & second

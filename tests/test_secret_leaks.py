@@ -45,8 +45,10 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from src.database import DigestStore, errors, redaction
+from src.database import DigestStore, redaction
+from src.database.aws import translation
 from src.database.aws.target import Target
+from src.database.aws.translation import error_code
 from src.database.cli import commands as cli
 from src.database.client import DynamoDBClient
 from src.database.emulator.endpoint import EmbeddedEndpoint
@@ -58,7 +60,6 @@ from src.database.errors import (
     InvalidCredentialsError,
     TableNotFoundError,
     ThrottledError,
-    error_code,
 )
 from src.database.settings import ClientSettings
 from tests.support.endpoints import stub_server, unmeasured
@@ -800,7 +801,7 @@ def test_the_chain_scan_finds_the_token_when_the_chain_is_not_redacted(
     planted: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Control: without ``redact_exception`` the token does come back in the chain, so the scan above can fail."""
-    monkeypatch.setattr(errors, "redact_exception", lambda error: error)
+    monkeypatch.setattr(translation, "redact_exception", lambda error: error)
     with stub_server(_SignatureMismatch) as url:
         with pytest.raises(InvalidCredentialsError) as excinfo:
             DynamoDBClient(table_name="VibeDigest-dev", endpoint_url=url).test_connection()

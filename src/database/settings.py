@@ -32,7 +32,7 @@ import botocore.regions
 from botocore.config import Config
 from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, shown
 
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 TABLE_PREFIX = "VibeDigest"
@@ -60,14 +60,8 @@ class ConfigChain(Protocol):
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-_MAX_SHOWN = 40
 _USERINFO = re.compile(r"^([^:/?#]*://)[^/?#]*@")
 
-
-def shown(value: str) -> str:
-    """Quote a user value for an error message, shortened so one line stays one line."""
-    text = value if len(value) <= _MAX_SHOWN else value[:_MAX_SHOWN] + "..."
-    return repr(text)
 
 
 def _text(value: object, what: str) -> str:

@@ -38,9 +38,10 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.validate import validate_parameters
 
-from ..errors import AWS_CALL_ERRORS, DatabaseError, translate
+from ..errors import DatabaseError
 from ..redaction import register_secrets
 from .answer_limit import limit_answers
+from .translation import AWS_CALL_ERRORS, translate
 
 logger = logging.getLogger(__name__)
 

@@ -29,10 +29,11 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
 from .. import redaction
-from ..errors import ConfigurationError, credential_source_error, translate
-from ..settings import ClientSettings, shown, validate_endpoint_url, validate_known_region, validate_region
+from ..errors import ConfigurationError, shown
+from ..settings import ClientSettings, validate_endpoint_url, validate_known_region, validate_region
 from .aws_call import location, prepare
 from .deadline import Deadline
+from .translation import credential_source_error, translate
 
 if TYPE_CHECKING:
     import boto3

@@ -36,8 +36,7 @@ from datetime import date, datetime
 from decimal import Decimal, DecimalException
 from typing import Any
 
-from ..errors import ItemValidationError
-from ..settings import shown
+from ..errors import ItemFormatError, ItemValidationError, shown
 from .attributes import (
     MAX_ITEM_BYTES,
     PLAIN_DESERIALIZER,
@@ -60,21 +59,6 @@ TEXT_FIELDS = ("title", "url", "source", "summary")
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
-
-class ItemFormatError(ItemValidationError):
-    """A stored item (perhaps written by another tool) does not follow the reading rules.
-
-    ``key`` is the item's ``(digest_date, item_id)`` as stored (None where absent) and
-    ``attribute`` the attribute that breaks the rules.
-    """
-
-    default_message = "A stored item cannot be read as a digest item."
-
-    def __init__(self, key: tuple[Any, Any], attribute: str, problem: str) -> None:
-        shown_key = ", ".join(shown(part) if isinstance(part, str) else repr(part) for part in key)
-        super().__init__(f"Stored item ({shown_key}): attribute '{attribute}' {problem}")
-        self.key = key
-        self.attribute = attribute
 
 
 # -- keys ---------------------------------------------------------------------------
@@ -257,7 +241,7 @@ class DigestItem:
         key = (values.get(PARTITION_KEY), values.get(SORT_KEY))
         for name in (PARTITION_KEY, SORT_KEY):
             if name not in values:
-                raise ItemFormatError(key, name, "is missing: every stored item has both key attributes.")
+                raise ItemFormatError.of(key, name, "is missing: every stored item has both key attributes.")
         digest_date, item_id = key
         if not (type(digest_date) is str and _is_normal_date(digest_date)):
             _check_key(key, PARTITION_KEY, normalize_digest_date, digest_date)
@@ -267,11 +251,11 @@ class DigestItem:
         for name in TEXT_FIELDS:
             text = values.pop(name, None)
             if text is not None and type(text) is not str:
-                raise ItemFormatError(key, name, f"is {_kind(attributes[name])}; expected a string (S).")
+                raise ItemFormatError.of(key, name, f"is {_kind(attributes[name])}; expected a string (S).")
             field_values[name] = text or ""
         score = values.pop("score", None)
         if score is not None and type(score) not in (int, float):
-            raise ItemFormatError(key, "score", f"is {_kind(attributes['score'])}; expected a number (N).")
+            raise ItemFormatError.of(key, "score", f"is {_kind(attributes['score'])}; expected a number (N).")
         field_values["score"] = None if score is None else float(score)
         field_values["tags"] = _stored_tags(key, values.pop("tags", None), attributes)
         field_values["created_at"] = _stored_datetime(key, values.pop("created_at", None), attributes)
@@ -307,10 +291,10 @@ def _deserialize(attributes: Mapping[str, AttributeValue]) -> dict[str, Any]:
         try:
             value["S"] if "S" in value else deserialize(value)
         except (TypeError, ValueError, KeyError, AttributeError, DecimalException) as error:
-            raise ItemFormatError(
+            raise ItemFormatError.of(
                 key, name, f"is not a valid DynamoDB attribute value ({type(error).__name__})."
             ) from error
-    raise ItemFormatError(key, "?", "could not be read.")  # pragma: no cover - the loop above finds it
+    raise ItemFormatError.of(key, "?", "could not be read.")  # pragma: no cover - the loop above finds it
 
 
 def _plain_key_part(value: Any) -> Any:
@@ -322,7 +306,7 @@ def _check_key(key: tuple[Any, Any], name: str, check: Callable[[Any], str], val
     try:
         check(value)
     except ItemValidationError as error:
-        raise ItemFormatError(key, name, f"is invalid: {error.message}") from None
+        raise ItemFormatError.of(key, name, f"is invalid: {error.message}") from None
 
 
 def _stored_tags(key: tuple[Any, Any], value: Any, attributes: Mapping[str, Any]) -> tuple[str, ...]:
@@ -334,18 +318,21 @@ def _stored_tags(key: tuple[Any, Any], value: Any, attributes: Mapping[str, Any]
         return tuple(value)
     value = attributes["tags"]
     hint = " (one tag or several joined? it cannot be told)" if isinstance(value, Mapping) and "S" in value else ""
-    raise ItemFormatError(key, "tags", f"is {_kind(value)}{hint}; expected a list of strings (L) or a string set (SS).")
+    raise ItemFormatError.of(
+        key, "tags", f"is {_kind(value)}{hint}; expected a list of strings (L) or a string set (SS)."
+    )
 
 
 def _stored_datetime(key: tuple[Any, Any], value: Any, attributes: Mapping[str, Any]) -> datetime | None:
     if value is None:
         return None
     if type(value) is not str:
-        raise ItemFormatError(key, "created_at", f"is {_kind(attributes['created_at'])}; expected an ISO datetime (S).")
+        kind = _kind(attributes["created_at"])
+        raise ItemFormatError.of(key, "created_at", f"is {kind}; expected an ISO datetime (S).")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ItemFormatError(key, "created_at", f"{shown(value)} is not an ISO datetime.") from None
+        raise ItemFormatError.of(key, "created_at", f"{shown(value)} is not an ISO datetime.") from None
     if parsed.utcoffset() is None:
-        raise ItemFormatError(key, "created_at", f"{shown(value)} is a naive datetime (no timezone).")
+        raise ItemFormatError.of(key, "created_at", f"{shown(value)} is a naive datetime (no timezone).")
     return parsed

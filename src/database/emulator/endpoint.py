@@ -15,8 +15,7 @@ import urllib.request
 from types import TracebackType
 
 from ..aws.target import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, LOCAL_REGION
-from ..errors import ConfigurationError
-from ..settings import shown
+from ..errors import ConfigurationError, shown
 from .fidelity import FidelityMotoServer
 
 logger = logging.getLogger(__name__)
