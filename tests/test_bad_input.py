@@ -29,7 +29,7 @@ import boto3
 import pytest
 
 from src.database.aws.target import Target
-from src.database.cli import commands as cli
+from src.database.cli import parser as cli
 from src.database.client import DynamoDBClient
 from src.database.emulator.endpoint import EmbeddedEndpoint
 from src.database.errors import DatabaseError

@@ -30,8 +30,9 @@ from botocore.client import BaseClient
 from src.database.aws.target import Target, configured_endpoints
 from src.database.aws.translation import translate
 from src.database.cli import commands as cli
-from src.database.cli.commands import build_parser, cmd_serve, main
+from src.database.cli.commands import cmd_serve
 from src.database.cli.hints import Invocation, hint_for, in_cli_terms
+from src.database.cli.parser import build_parser, main
 from src.database.deploy.template import DEFAULT_TEMPLATE
 from src.database.emulator.endpoint import EmbeddedEndpoint
 from src.database.errors import (

@@ -21,7 +21,7 @@ import pytest
 from botocore.client import BaseClient
 
 from src.database.aws.target import Target
-from src.database.cli.commands import main
+from src.database.cli.parser import main
 from src.database.deploy import template
 from src.database.deploy.template import load_template
 from src.database.emulator.endpoint import EmbeddedEndpoint
@@ -31,7 +31,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 PROBE = """\
 import json, os, sys
 from src.database.deploy import template
-from src.database.cli.commands import main
+from src.database.cli.parser import main
 for cache, argv in json.loads(sys.argv[1]):
     os.environ["XDG_CACHE_HOME"] = cache
     code = main(argv)

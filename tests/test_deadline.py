@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from src.database.aws.deadline import Deadline
 from src.database.aws.target import Target
-from src.database.cli.commands import main
+from src.database.cli.parser import main
 from src.database.deploy.deployer import StackDeployer
 from src.database.deploy.stack_spec import StackSpec
 from src.database.deploy.template import load_template

@@ -2,7 +2,7 @@
 
 Roles: marker credentials are planted in the environment (the secret key contains
 ``SECRETMARKER``, the session token ``TOKENMARKER``); the code under test is the CLI
-(``src.database.cli.commands.main`` in-process, and ``python -m src.database`` as a
+(``src.database.cli.parser.main`` in-process, and ``python -m src.database`` as a
 subprocess) and every public ``DynamoDBClient`` method, all signing real requests
 with the markers against the worker's moto server (``--target aws --endpoint-url``,
 so the environment's credentials are used, as against AWS). Scanned: stdout,
@@ -49,7 +49,7 @@ from src.database import DigestStore, redaction
 from src.database.aws import translation
 from src.database.aws.target import Target
 from src.database.aws.translation import error_code
-from src.database.cli import commands as cli
+from src.database.cli import parser as cli
 from src.database.client import DynamoDBClient
 from src.database.emulator.endpoint import EmbeddedEndpoint
 from src.database.errors import (

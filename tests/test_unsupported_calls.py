@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from src.database.aws.target import Target
-from src.database.cli.commands import main
+from src.database.cli.parser import main
 from src.database.deploy.template import expected_table, load_template
 from src.database.deploy.verify import (
     MISMATCH,

@@ -3,7 +3,7 @@
 import gc
 import sys
 
-from .cli.commands import main
+from .cli.parser import main
 
 code = main()
 # The command is done. Freezing the collector's objects (gc.freeze) lets the interpreter's

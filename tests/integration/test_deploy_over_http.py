@@ -24,7 +24,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from src.database.aws.target import Target
-from src.database.cli.commands import main
+from src.database.cli.parser import main
 from src.database.deploy.adoption import import_template
 from src.database.deploy.template import load_template
 from src.database.emulator.endpoint import EmbeddedEndpoint

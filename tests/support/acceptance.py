@@ -29,9 +29,10 @@ from botocore.stub import Stubber
 
 from src.database import errors
 from src.database.aws.target import Target
-from src.database.cli.commands import main as cli_main
+from src.database.cli.parser import main as cli_main
 from src.database.client import DynamoDBClient
 from src.database.deploy.deployer import DeployResult, StackDeployer
+from src.database.deploy.stack_spec import StackSpec
 from src.database.deploy.template import (
     ExpectedTable,
     Template,
@@ -87,14 +88,14 @@ def deploy_environment(
     template goes through ``StackDeployer`` as a change set. ``dynamodb`` replaces the
     client the deployer polls for the table status (tests inject a stubbed one).
     """
-    return stack_deployer(target, report, dynamodb).deploy(
+    spec = StackSpec.of(
         project_template(),
         stack_name=stack_name_for(environment),
         environment=environment,
         table_name=table_name_for(environment),
         tags=stack_tags(environment),
-        execute=execute,
     )
+    return stack_deployer(target, report, dynamodb).deploy(spec, execute=execute)
 
 
 def stack_deployer(
