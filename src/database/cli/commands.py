@@ -10,15 +10,15 @@ the command), ``localstack`` or ``aws`` (boto3's standard configuration).
 ``--timeout`` bounds the whole command, every AWS call included (``deadline``).
 
 Expected failures print one ``error:`` line to stderr and exit 1 (2 for usage
-errors): the library's message, then the command hint ``cli_hints`` adds for it;
+errors): the library's message, then the command hint ``hints`` adds for it;
 progress goes to stdout, logs to stderr (``-v`` for INFO, ``--debug`` for DEBUG
 with credentials redacted). The deploy workflow is ``workflow``'s and the status
-``status``'s: this module parses the arguments and runs commands; ``cli_output``
+``status``'s: this module runs the commands (``parser`` reads the arguments); ``output``
 prints what they report and return.
 
 Start-up cost: the heavy modules are imported where a command needs them, not here.
-moto (``local_endpoint``) is imported only when the embedded endpoint starts (not
-with ``--endpoint-url`` or another target); cfn-lint (``template``, which ``stack``
+moto (``emulator.endpoint``) is imported only when the embedded endpoint starts (not
+with ``--endpoint-url`` or another target); cfn-lint (``template``, which ``deployer``
 and ``verify`` import too) only by the commands that lint or deploy. Each command
 builds its boto3 clients from one session, and ``deploy`` reuses its DynamoDB client
 for the verification and the connection test.
