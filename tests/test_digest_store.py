@@ -31,7 +31,8 @@ from src.database.aws.target import Target
 from src.database.cli.commands import format_digest
 from src.database.client import DynamoDBClient
 from src.database.data.attributes import MAX_ITEM_BYTES, item_size
-from src.database.data.batch import BATCH_SIZE, backoff_delay
+from src.database.data.backoff import backoff_delay
+from src.database.data.batch import BATCH_SIZE
 from src.database.data.item import DigestItem, ItemFormatError, normalize_digest_date
 from src.database.data.sample import sample_digest
 from src.database.data.store import DigestStore

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from src.database import BatchWriteError, DigestItem, DigestStore, DynamoDBClient
-from src.database.data.batch import RetryPolicy, _SharedBackoff
+from src.database.data.backoff import RetryPolicy, SharedBackoff
 from src.database.errors import ConfigurationError, ItemValidationError, ServiceError
 from tests.features.steps.digest_steps import numbered_items
 from tests.support.endpoints import unmeasured
@@ -113,7 +113,7 @@ def test_a_pause_holds_every_worker_and_a_second_throttled_worker_joins_it() -> 
         in_pause.set()
         assert release.wait(10)
 
-    backoff = _SharedBackoff(RetryPolicy(sleep=sleep), remaining=lambda: 60.0)
+    backoff = SharedBackoff(RetryPolicy(sleep=sleep), remaining=lambda: 60.0)
     pausing = threading.Thread(target=backoff.pause)
     pausing.start()
     assert in_pause.wait(10)

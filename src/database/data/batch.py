@@ -49,13 +49,12 @@ Calls made at once from several threads on one client share that pool.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..client import DynamoDBClient
@@ -66,6 +65,7 @@ from ..errors import (
     ItemValidationError,
 )
 from ..settings import validate_count, validate_timeout
+from .backoff import RetryPolicy, SharedBackoff
 from .item import PARTITION_KEY, SORT_KEY, Key
 from .write_outcome import maybe_applied, start_request, transient, watch
 
@@ -74,27 +74,9 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 25
 """``BatchWriteItem`` accepts at most 25 put/delete requests per call."""
 DEFAULT_CONCURRENCY = 8
-DEFAULT_MAX_ATTEMPTS = 8
-DEFAULT_BACKOFF_BASE = 0.05
-DEFAULT_BACKOFF_CAP = 2.0
 DEFAULT_DEADLINE = 120.0
 """Seconds a ``put_many``/``delete_many`` call may spend re-sending what transient errors refused."""
 _MAX_KEYS_SHOWN = 5
-
-
-def backoff_delay(
-    retry: int,
-    *,
-    base: float = DEFAULT_BACKOFF_BASE,
-    cap: float = DEFAULT_BACKOFF_CAP,
-    uniform: Callable[[float, float], float] = random.uniform,
-) -> float:
-    """Seconds to wait before retry number ``retry`` (0-based): full jitter, ``U(0, min(cap, base * 2**retry))``.
-
-    Full jitter is the variant AWS recommends for retries of throttled requests
-    ("Exponential Backoff And Jitter", AWS Architecture Blog).
-    """
-    return uniform(0.0, min(cap, base * 2 ** min(retry, 64)))  # 2**64 * base passes any cap
 
 
 def checked_deadline(deadline: float) -> float:
@@ -107,24 +89,6 @@ def describe_keys(keys: Sequence[Key]) -> str:
     shown_keys = ", ".join(f"({d}, {i})" for d, i in keys[:_MAX_KEYS_SHOWN])
     more = f" and {len(keys) - _MAX_KEYS_SHOWN} more" if len(keys) > _MAX_KEYS_SHOWN else ""
     return shown_keys + more
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often an unprocessed request is re-sent and how long the writer pauses before."""
-
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    backoff_base: float = DEFAULT_BACKOFF_BASE
-    backoff_cap: float = DEFAULT_BACKOFF_CAP
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
-
-    def __post_init__(self) -> None:
-        validate_count(self.max_attempts, "max_attempts")
-        if not 0 < self.backoff_base <= self.backoff_cap:
-            raise ConfigurationError(
-                f"Backoff needs 0 < backoff_base <= backoff_cap, got base {self.backoff_base} "
-                f"and cap {self.backoff_cap}."
-            )
 
 
 @dataclass
@@ -157,37 +121,6 @@ def _request_key(request: Mapping[str, Any]) -> Key:
     return item[PARTITION_KEY]["S"], item[SORT_KEY]["S"]
 
 
-class _SharedBackoff:
-    """One backoff for every worker of a call: a pause holds the gate all senders pass."""
-
-    def __init__(self, policy: RetryPolicy, remaining: Callable[[], float]) -> None:
-        self._policy = policy
-        self._remaining = remaining
-        self._gate = threading.Lock()
-        self._streak = 0
-
-    def wait(self) -> None:
-        """Block while another worker pauses."""
-        with self._gate:
-            pass
-
-    def pause(self) -> None:
-        """Pause every worker for the next backoff delay (or wait for the pause already under way)."""
-        if not self._gate.acquire(blocking=False):
-            self.wait()
-            return
-        try:
-            delay = backoff_delay(self._streak, base=self._policy.backoff_base, cap=self._policy.backoff_cap)
-            self._streak += 1
-            self._policy.sleep(max(0.0, min(delay, self._remaining())))  # never past the deadline
-        finally:
-            self._gate.release()
-
-    def reset(self) -> None:
-        """A batch went through completely: the next pause starts small again."""
-        self._streak = 0
-
-
 class BatchWriter:
     """Sends one call's requests (see the module docstring); ``run`` returns how many were confirmed."""
 
@@ -213,7 +146,7 @@ class BatchWriter:
         self._deadline = deadline
         self._clock = clock
         self._ends = clock() + deadline
-        self._backoff = _SharedBackoff(policy, self._remaining)
+        self._backoff = SharedBackoff(policy, self._remaining)
         self._changed = threading.Condition()
         self._in_flight = 0
         self._failure: DatabaseError | None = None

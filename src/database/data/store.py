@@ -24,14 +24,11 @@ from ..errors import (
     ItemExistsError,
     ItemValidationError,
 )
+from .backoff import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_CAP, DEFAULT_MAX_ATTEMPTS, RetryPolicy
 from .batch import (
-    DEFAULT_BACKOFF_BASE,
-    DEFAULT_BACKOFF_CAP,
     DEFAULT_DEADLINE,
-    DEFAULT_MAX_ATTEMPTS,
     BatchWriter,
     Request,
-    RetryPolicy,
     checked_deadline,
     unique_requests,
     worker_count,
