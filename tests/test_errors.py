@@ -365,7 +365,7 @@ def test_translated_errors_can_chain_the_original() -> None:
 
 def test_every_code_set_is_disjoint() -> None:
     """A code in two sets would silently pick the first branch; keep them apart."""
-    sets = [errors._THROTTLING_CODES, errors._INVALID_CREDENTIAL_CODES, errors._ACCESS_DENIED_CODES]
+    sets = [errors.THROTTLING_CODES, errors._INVALID_CREDENTIAL_CODES, errors._ACCESS_DENIED_CODES]
     for index, first in enumerate(sets):
         for second in sets[index + 1:]:
             assert not first & second

@@ -31,7 +31,7 @@ from botocore.client import BaseClient
 
 from .answer_limit import limit_answers
 from .aws_call import location
-from .errors import _THROTTLING_CODES, DeadlineExceededError
+from .errors import THROTTLING_CODES, DeadlineExceededError
 from .redaction import redact_exception
 
 Clock = Callable[[], float]
@@ -119,7 +119,7 @@ class Deadline:
                     operation=name,
                 ) from caught_exception
             status, code = _failure_of(response)
-            throttled = code in _THROTTLING_CODES or status == 429
+            throttled = code in THROTTLING_CODES or status == 429
             if not (throttled or status >= 500) or self.remaining() >= _longest_backoff(attempts, throttled, mode):
                 return
             raise DeadlineExceededError(

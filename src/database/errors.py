@@ -167,7 +167,8 @@ class TemplateError(DeploymentError):
 AWS_CALL_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
 """What a boto3 client call raises for a failed request; ``translate`` handles each of them."""
 
-_THROTTLING_CODES = frozenset(
+# the AWS error codes of a throttled call (the deadline treats them as HTTP 429)
+THROTTLING_CODES = frozenset(
     {
         "ThrottlingException",
         "Throttling",
@@ -357,7 +358,7 @@ def _translate_client_error(error: ClientError, *, operation: str, table: str | 
             f"{operation} on {table or 'the table'}: the write's condition was not met, nothing was written ({what}).",
             **details,
         )
-    if code in _THROTTLING_CODES:
+    if code in THROTTLING_CODES:
         return ThrottledError(
             f"{operation} was throttled{target} after all retry attempts ({what}). "
             "Retry later or raise ClientSettings.max_attempts.",
