@@ -1,11 +1,9 @@
-"""Tests of ``DigestItem.from_dynamodb``: the reading rules and the fast path.
+"""Tests of ``DigestItem.from_dynamodb``: the reading rules.
 
 ``from_dynamodb`` converts in one pass (numbers straight to int/float, binaries to
-bytes) and skips the full re-validation when cheap checks show ``__post_init__``
-would change nothing. These tests pin that down: the fast path builds exactly the
-item the validating constructor builds (same values, same types), and any stored
-item the cheap checks do not vouch for still gets the validating constructor's own
-error. No endpoint is needed: the input is the attribute-value map DynamoDB returns.
+bytes), then builds the item with its validating constructor. These tests pin that
+down: reading back gives exactly the item that was written (same values, same types),
+and a stored item breaking the rules gets an error naming its key and attribute. No endpoint is needed: the input is the attribute-value map DynamoDB returns.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The fidelity layer, gap by gap, over real HTTP (boto3 against the embedded endpoint).
 
-Each test names the gap it covers (``src/database/moto_fidelity``'s ``GAPS``) and
+Each test names the gap it covers (``src/database/emulator/fidelity``'s ``GAPS``) and
 checks CloudFormation's documented behaviour, not the deployer's. The last tests
 show the layer's scope: an application's own ``mock_aws`` test in the same process
 still sees moto's stock behaviour, and a pin test fails, naming the gap, when a

@@ -15,7 +15,6 @@ from packaging.utils import canonicalize_name
 from tests.support.package_checks import (
     README_COMMANDS,
     README_SECTIONS,
-    REQUIRED_PATHS,
     ROOT,
     RUNTIME_REQUIREMENTS,
     TEST_REQUIREMENTS,
@@ -41,7 +40,6 @@ def test_directory_layout() -> None:
     """ds6: the top-level layout, the package files, the template and the step library exist."""
     assert missing_paths() == []
     assert (ROOT / "src" / "database").is_dir()
-    assert "tests/features/steps/persistence_day1_steps.py" in REQUIRED_PATHS
 
 
 def test_directory_layout_probe_detects_missing(tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ import pytest
 
 from src.database import BatchWriteError, DigestStore, DynamoDBClient
 from src.database.aws.target import Target
-from src.database.data.batch import DEFAULT_DEADLINE
 from src.database.errors import ConfigurationError, ServiceError, ThrottledError
 from src.database.settings import ClientSettings
 from tests.support.digests import numbered_items
@@ -92,7 +91,6 @@ def test_the_deadline_is_validated_before_any_request(deadline: Any) -> None:
         with pytest.raises(ConfigurationError, match="deadline must be a (positive )?number of seconds"):
             call([], deadline=deadline)
     assert fake.requests == 0
-    assert DEFAULT_DEADLINE == 120.0
 
 
 # -- over HTTP, through the fault proxy, on moto and dynalite -------------------------------------

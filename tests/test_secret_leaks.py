@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Callable
+from xml.sax.saxutils import escape
 
 import pytest
 from botocore.exceptions import ClientError
@@ -674,7 +675,8 @@ def test_missing_credentials_and_unknown_profile_raise_distinct_clear_errors(
 class _SignatureMismatch(BaseHTTPRequestHandler):
     """Answers every request as AWS answers a signature it cannot verify: ``InvalidSignatureException``.
 
-    AWS's message quotes the canonical request it computed, whose signed headers include
+    It answers in the request's protocol (XML to CloudFormation's query protocol, JSON to
+    DynamoDB), as AWS does. AWS's message quotes the canonical request it computed, whose signed headers include
     ``x-amz-security-token:<the token>`` (public reports: aws/aws-sdk-cpp#17,
     amzn/selling-partner-api-models#1900). This stand-in does the same with the token it
     received, and also echoes it, with the planted secret key and the Authorization header,
@@ -698,9 +700,16 @@ class _SignatureMismatch(BaseHTTPRequestHandler):
             f"for this request should have been\n'{canonical}'\n\nThe String-to-Sign should have been\n"
             f"'AWS4-HMAC-SHA256\n{date}\n20261126/us-east-1/dynamodb/aws4_request\n292fc6cf98dca675'\n"
         )
-        body = json.dumps({"__type": "com.amazon.coral.service#InvalidSignatureException", "message": message}).encode()
+        if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):  # query protocol
+            content_type, body = "text/xml", (
+                "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidSignatureException</Code>"
+                f"<Message>{escape(message)}</Message></Error></ErrorResponse>"
+            ).encode()
+        else:
+            content_type = "application/x-amz-json-1.0"
+            body = json.dumps({"__type": "com.amazon.coral.service#InvalidSignatureException", "message": message}).encode()
         self.send_response(400)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("x-amzn-RequestId", "leak-hunt")
         self.send_header("x-echo-token", token)

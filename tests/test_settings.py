@@ -17,9 +17,7 @@ from botocore.config import Config
 from src.database.errors import ConfigurationError
 from src.database.settings import (
     DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_ATTEMPTS,
     DEFAULT_READ_TIMEOUT,
-    DEFAULT_RETRY_MODE,
     ENVIRONMENTS,
     MAX_ATTEMPTS_LIMIT,
     ClientSettings,
@@ -200,7 +198,6 @@ def test_defaults_are_the_documented_ones() -> None:
     """Retries unset (botocore's chain decides, else the package's defaults); timeouts 2 s / 3 s."""
     settings = ClientSettings()
     assert (settings.retry_mode, settings.max_attempts) == (None, None)
-    assert (DEFAULT_RETRY_MODE, DEFAULT_MAX_ATTEMPTS) == ("standard", 3)
     assert (settings.connect_timeout, settings.read_timeout) == (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT) == (
         2.0, 3.0)
     assert ClientSettings.from_env({}) == settings

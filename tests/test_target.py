@@ -7,7 +7,6 @@ is checked by a request actually arriving, not only by ``meta.endpoint_url``.
 
 from __future__ import annotations
 
-import json
 import logging
 import urllib.error
 import urllib.request
@@ -15,9 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
-import botocore.handlers
-import botocore.loaders
-import botocore.session
 import pytest
 from botocore.exceptions import BotoCoreError, NoCredentialsError, ProfileNotFound
 
@@ -27,11 +23,8 @@ from src.database.aws.target import (
     DUMMY_ACCESS_KEY_ID,
     DUMMY_SECRET_ACCESS_KEY,
     LOCAL_REGION,
-    PlainJSONFileLoader,
     Target,
-    builtin_event_hooks,
     remember_credentials,
-    shared_loader,
 )
 from src.database.emulator.endpoint import EmbeddedEndpoint
 from src.database.errors import ConfigurationError, CredentialsError, ServiceError
@@ -171,68 +164,23 @@ def test_client_carries_the_settings_and_endpoint() -> None:
     assert client.meta.region_name == "eu-west-1"
 
 
-def test_sessions_share_parsed_models_per_data_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    first, second = Target(region="eu-west-1").core_session(), Target(region="us-west-2").core_session()
-    loader = first.get_component("data_loader")
-    assert second.get_component("data_loader") is loader
-    first.create_client("dynamodb")
-    assert any(key[0] == "load_service_model" for key in loader._cache)  # parsed once, kept for the next session
-
-    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))  # botocore's own setting still applies
-    other = Target().core_session().get_component("data_loader")
-    assert other is not loader and str(tmp_path) in other.search_paths
-
-
-@pytest.mark.parametrize("name", ["endpoints", "sdk-default-configuration", "dynamodb/2012-08-10/service-2",
-                                  "cloudformation/2010-05-15/endpoint-rule-set-1"])
-def test_the_shared_loader_reads_the_same_documents_as_botocore_in_the_same_order(name: str) -> None:
-    """Plain dicts instead of botocore's OrderedDicts: equal values, and the same key order everywhere."""
-    loader = shared_loader(None)
-    assert isinstance(loader.file_loader, PlainJSONFileLoader)
-    path = str(Path(botocore.loaders.Loader.BUILTIN_DATA_PATH) / name)
-    ours, stock = loader.file_loader.load_file(path), botocore.loaders.JSONFileLoader().load_file(path)
-    assert type(stock) is not dict  # botocore still builds OrderedDicts, the cost PlainJSONFileLoader avoids
-    assert type(ours) is dict
-    assert json.dumps(ours) == json.dumps(stock)  # dumps follows key order: same keys, values and order
-
-
-def handlers(session: botocore.session.Session, event: str) -> list[object]:
-    """The handlers ``event`` reaches, in order (botocore keeps the list private; this reads it as emit does)."""
-    return list(session.get_component("event_emitter")._emitter._handlers.prefix_search(event))
-
-
-def test_sessions_start_with_botocore_s_own_handlers_in_the_same_order() -> None:
-    """Copied from the process's one registration, they are the handlers botocore's own session registers."""
-    ours, stock = Target(region="eu-west-1").core_session(), botocore.session.Session()
-    events = {spec[0] for spec in botocore.handlers.BUILTIN_HANDLERS} | {
-        "before-parameter-build.dynamodb.PutItem", "needs-retry.dynamodb.BatchWriteItem",
-        "before-call.cloudformation.CreateChangeSet", "after-call.dynamodb.Query", "choose-signer.dynamodb",
-    }
-    assert len(events) > 100
-    differing = [event for event in sorted(events) if handlers(ours, event) != handlers(stock, event)]
-    assert differing == []
-    assert any(handlers(ours, event) for event in events)
-
-
-def test_a_handler_registered_on_one_session_stays_on_that_session() -> None:
-    """The copies share nothing mutable: another session, built before or after, never calls it."""
-    event = "after-call.vibedigest-test.Probe"  # no built-in handler listens to it
-    before, first = Target().core_session(), Target().core_session()
-    calls: list[str] = []
-    first.register(event, lambda **_: calls.append("called"))
-    after = Target().core_session()
-    for session in (before, after, botocore.session.Session()):
-        session.emit(event)
-    assert calls == []
-    first.emit(event)
-    assert calls == ["called"]
-    assert builtin_event_hooks() is builtin_event_hooks()  # one registration for the process
-
-
 def test_client_uses_a_given_session() -> None:
     session = boto3.Session(region_name="ap-southeast-2")
     client = Target().client("dynamodb", session)
     assert client.meta.region_name == "ap-southeast-2"
+
+
+def test_a_given_session_s_profile_settings_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry settings the session's profile sets win over the package's defaults, as for a session built here."""
+    config = tmp_path / "config"
+    config.write_text("[profile tuned]\nregion = eu-west-1\nmax_attempts = 7\nretry_mode = adaptive\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for variable in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    tuned = Target().client("dynamodb", boto3.Session(profile_name="tuned"))
+    plain = Target().client("dynamodb", boto3.Session(region_name="eu-west-1"))
+    assert (tuned.meta.config.retries["mode"], tuned.meta.config.retries["total_max_attempts"]) == ("adaptive", 7)
+    assert plain.meta.config.retries["mode"] != "adaptive"
 
 
 def test_boto3_endpoint_variable_is_honoured_when_no_endpoint_is_given(

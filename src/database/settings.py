@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import botocore.regions
+import botocore.session
 from botocore.config import Config
 from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
@@ -112,17 +112,13 @@ def validate_region(region: str) -> str:
 def known_regions() -> tuple[str, ...]:
     """Every region botocore's partition data names for DynamoDB, all partitions (aws, aws-cn, ...).
 
-    What ``botocore.session.Session.get_available_regions`` answers, read through the
-    process's shared data loader (``target.shared_loader``), whose parsed endpoint data
-    the clients built later reuse, rather than through a session of its own.
+    As ``botocore.session.Session.get_available_regions`` answers them.
     """
-    from .aws.target import shared_loader  # here: target imports this module
-
-    resolver = botocore.regions.EndpointResolver(shared_loader(None).load_data("endpoints"))
+    session = botocore.session.Session()
     return tuple(sorted(
         region
-        for partition in resolver.get_available_partitions()
-        for region in resolver.get_available_endpoints("dynamodb", partition_name=partition)
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("dynamodb", partition_name=partition)
     ))
 
 

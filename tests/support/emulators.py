@@ -10,7 +10,7 @@ ended the run. Its output goes to a log file (a pipe could fill up and stall it)
   Its port is ``GATEWAY_PORT``; the gate finds it through ``LOCALSTACK_HOST``, as the
   deploy tool finds a user's LocalStack.
 - ``moto_server``: moto's own server from the project's environment, without the
-  fidelity layer the project's endpoints add (``src/database/moto_fidelity``).
+  fidelity layer the project's endpoints add (``src/database/emulator/fidelity``).
 """
 
 from __future__ import annotations

@@ -17,6 +17,12 @@ urllib3 and botocore turn into botocore's ``ReadTimeoutError``: retried, then re
 as a silent endpoint's is. One attempt thus lasts at most ``connect_timeout +
 read_timeout``.
 
+Why not botocore's public ``before-send`` event, whose handler may return the answer
+itself: that handler would have to be a whole HTTP sender, re-doing what botocore's
+own honours (proxies and their TLS settings, ``verify`` and CA bundles, client
+certificates, ``max_pool_connections``, TCP keep-alive); this module keeps botocore's
+sender and bounds only its reading.
+
 Private names used, here only: ``BaseClient._endpoint`` (the client's endpoint, whose
 ``http_session`` is botocore's ``URLLib3Session``) and that session's
 ``_pool_classes_by_scheme``, the map botocore makes for each session and hands to its

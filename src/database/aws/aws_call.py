@@ -8,30 +8,18 @@ Roles:
 - ``check_parameters``: botocore's parameter validation, with ``call_aws``'s error,
   for a client built without it (``DynamoDBClient.call``).
 - ``prepare``: gives a client's answers a total time limit (``answer_limit``) and
-  registers three botocore event handlers on it (idempotent):
+  registers two botocore event handlers on it (idempotent):
   ``_note_attempts`` remembers how many attempts a failed call made (botocore
-  raises connection errors and timeouts without a count),
-  ``_foreign_error_body`` lets botocore parse an error answered in another
-  service's protocol, and ``_remember_token`` registers the session token each
-  request carries for redaction.
-
-Why the second one: the embedded endpoint (moto) answers a CloudFormation call
-whose resource creation failed inside DynamoDB with DynamoDB's JSON error
-(``{"__type": "...#ResourceInUseException", "message": "Table already exists: ..."}``).
-CloudFormation speaks the query protocol, so botocore's XML parser gave up with
-"invalid XML" and the real reason was lost. Rewriting such a body into the
-protocol's own error document before botocore parses it (``before-parse``) makes it
-an ordinary ``ClientError`` carrying the AWS code and message.
+  raises connection errors and timeouts without a count), and ``_remember_token``
+  registers the session token each request carries for redaction.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
-from xml.sax.saxutils import escape
 
 from botocore import xform_name
 from botocore.client import BaseClient
@@ -46,9 +34,7 @@ from .translation import AWS_CALL_ERRORS, translate
 logger = logging.getLogger(__name__)
 
 _ATTEMPTS_HANDLER_ID = "vibedigest-note-attempts"
-_FOREIGN_ERROR_HANDLER_ID = "vibedigest-foreign-error-body"
 _TOKEN_HANDLER_ID = "vibedigest-remember-token"
-_XML_PROTOCOLS = frozenset({"query", "ec2", "rest-xml"})
 _failed_call = threading.local()
 
 
@@ -59,36 +45,6 @@ def _note_attempts(context: dict[str, Any] | None = None, **_: Any) -> None:
     context (``context["retries"]["attempt"]``) still has it when this event fires.
     """
     _failed_call.attempts = ((context or {}).get("retries") or {}).get("attempt")
-
-
-def _foreign_error_body(operation_model: Any = None, response_dict: dict[str, Any] | None = None, **_: Any) -> None:
-    """Botocore ``before-parse`` handler: turn a JSON AWS error sent to an XML-protocol client into XML.
-
-    Only error answers (HTTP >= 400) whose body is a JSON object naming an AWS error
-    (``__type`` or ``code``) are rewritten; everything else is left to botocore.
-    """
-    if operation_model is None or response_dict is None or response_dict.get("status_code", 200) < 400:
-        return
-    if operation_model.service_model.resolved_protocol not in _XML_PROTOCOLS:
-        return
-    body = response_dict.get("body") or b""
-    if not body.lstrip().startswith(b"{"):
-        return
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return
-    if not isinstance(parsed, dict):
-        return
-    code = str(parsed.get("__type") or parsed.get("code") or parsed.get("Code") or "")
-    code = code.rsplit("#", 1)[-1].split(":", 1)[0]
-    if not code:
-        return
-    message = str(parsed.get("message") or parsed.get("Message") or "")
-    response_dict["body"] = (
-        f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(code)}</Code>"
-        f"<Message>{escape(message)}</Message></Error></ErrorResponse>"
-    ).encode()
 
 
 def _remember_token(request: Any = None, **_: Any) -> None:
@@ -111,7 +67,6 @@ def prepare(client: BaseClient) -> BaseClient:
     events = getattr(getattr(client, "meta", None), "events", None)
     if events is not None:
         events.register("after-call-error", _note_attempts, unique_id=_ATTEMPTS_HANDLER_ID)
-        events.register("before-parse", _foreign_error_body, unique_id=_FOREIGN_ERROR_HANDLER_ID)
         events.register("before-send", _remember_token, unique_id=_TOKEN_HANDLER_ID)
     limit_answers(client)
     return client

@@ -12,17 +12,12 @@ never sent to them. Endpoints left unset follow boto3's own resolution, includin
 
 from __future__ import annotations
 
-import copy
-import functools
-import json
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import botocore.hooks
-import botocore.loaders
 import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
@@ -106,9 +101,7 @@ class Target:
         """The botocore session under ``session`` (credentials, profile, region), enough for a client."""
         redaction.install()
         try:
-            hooks = copy.copy(builtin_event_hooks())
-            core = botocore.session.Session(event_hooks=hooks, include_builtin_handlers=False)
-            core.register_component("data_loader", shared_loader(core.get_config_variable("data_path")))
+            core = botocore.session.Session()
             if self.dummy_credentials:
                 core.set_credentials(DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY)
             elif self.profile is not None:
@@ -140,8 +133,7 @@ class Target:
             redaction.redact_exception(error)  # its .doc is the whole output, the secret key perhaps in it
             raise credential_source_error(error, operation="credential resolution") from error
         try:
-            core = built if isinstance(built, botocore.session.Session) else built._session  # boto3 keeps it private
-            config = self.settings.botocore_config(core)
+            config = self.settings.botocore_config(config_chain(built))
             if not validate_parameters:
                 config = config.merge(Config(parameter_validation=False))
             client = create(service, endpoint_url=self.endpoint_url, config=config)
@@ -194,48 +186,17 @@ def configured_endpoints(environ: Mapping[str, str] = os.environ) -> dict[str, s
     return found
 
 
-@functools.cache
-def builtin_event_hooks() -> botocore.hooks.HierarchicalEmitter:
-    """The built-in event handlers of botocore, registered once for the whole process.
+def config_chain(session: boto3.Session | botocore.session.Session) -> botocore.session.Session:
+    """The botocore session whose configuration (environment, profile) a client of ``session`` is built from.
 
-    A botocore session registers about 120 handlers as it is built, checking each
-    one's signature: 7-10 ms, more than the session's other set-up. Sessions built here
-    start from a copy of these instead (about 1 ms), as every client already starts
-    from a copy of its session's. Nothing registers on the original.
+    boto3 does not expose the botocore session under a ``boto3.Session``: one for the
+    same profile reads the same environment and files (boto3 names an unset profile
+    "default", which need not exist in them).
     """
-    hooks = botocore.hooks.HierarchicalEmitter()
-    botocore.session.Session(event_hooks=hooks)  # registers the built-in handlers on ``hooks``
-    return hooks
-
-
-@functools.cache
-def shared_loader(data_path: str | None) -> botocore.loaders.Loader:
-    """One botocore data loader per data path for the whole process.
-
-    The loader caches the service models and endpoint data it has parsed. A fresh
-    botocore session brings a fresh loader and parses them again (about 60 ms of JSON per
-    client, more than the client's first call on a local endpoint); sessions built here
-    share one instead, as clients of one session already do.
-    """
-    loader = botocore.loaders.create_loader(data_path)
-    loader.file_loader = PlainJSONFileLoader()
-    return loader
-
-
-class PlainJSONFileLoader(botocore.loaders.JSONFileLoader):  # type: ignore[misc]
-    """botocore's JSON file loader, building plain dicts where botocore builds ordered dicts.
-
-    The documents are the same, keys in the same order (dicts keep insertion order);
-    parsing takes about half the time (``endpoints.json``: 25 ms against 57 ms), and a
-    process parses several models: endpoints and a service per client, EC2's 0.3 s one for
-    moto's region list.
-    """
-
-    def _load_file(self, full_path: str, open_method: Callable[..., IO[bytes]]) -> Any:
-        if not os.path.isfile(full_path):
-            return None
-        with open_method(full_path, "rb") as file:
-            return json.loads(file.read().decode("utf-8"))
+    if isinstance(session, botocore.session.Session):
+        return session
+    profile = session.profile_name
+    return botocore.session.Session(profile=profile if profile in session.available_profiles else None)
 
 
 def remember_credentials(session: boto3.Session | botocore.session.Session) -> None:

@@ -233,9 +233,8 @@ class DigestItem:
         """Build an item from a DynamoDB attribute-value map (as returned by GetItem/Query).
 
         Follows the reading rules of the module docstring; anything else raises
-        ``ItemFormatError`` naming the item's key and the attribute. One
-        deserialization pass; the checks are cheap type checks, so a valid item is
-        not validated twice.
+        ``ItemFormatError`` naming the item's key and the attribute; the item is then
+        built by its own constructor, which validates it as any other.
         """
         values = _deserialize(attributes)
         key = (values.get(PARTITION_KEY), values.get(SORT_KEY))
@@ -260,9 +259,7 @@ class DigestItem:
         field_values["tags"] = _stored_tags(key, values.pop("tags", None), attributes)
         field_values["created_at"] = _stored_datetime(key, values.pop("created_at", None), attributes)
         field_values["extra"] = values  # a fresh dict, holding no field name (those were popped above)
-        item = object.__new__(cls)
-        item.__dict__.update(field_values)  # exactly what __post_init__ would have kept
-        return item
+        return cls(**field_values)
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(DigestItem)) - {"extra"}

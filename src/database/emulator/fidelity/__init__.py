@@ -28,6 +28,7 @@ with sessions_share_one_loader():  # the cost "region-list": moto.ec2 builds ses
     from werkzeug.serving import make_server
 
     from . import (
+        answers,
         change_sets,
         costs,
         drift,
@@ -62,6 +63,7 @@ GAPS: dict[str, str] = {
     "import": "IMPORT change sets with ResourcesToImport; refused with stack tags, outputs or other changes",
     "drift-aware": "DeploymentMode=REVERT_DRIFT change sets list and revert a table's drift",
     "drift-detection": "DetectStackDrift and its status and resource drifts, for tables",
+    "query-errors": "an error answered to a CloudFormation (query-protocol) call is XML, not DynamoDB's JSON",
     "item-size": "items are sized once by DynamoDB's rule, refused above its 409,600 bytes (moto: 405,000)",
     # costs, not gaps: work moto's server does that changes no answer
     "kms-key-pair": "a KMS key makes its key pair on first use, not at create (~0.1 s per SSE table)",
@@ -106,7 +108,7 @@ class FidelityMotoServer(ThreadedMotoServer):
 
     def _server_entry(self) -> None:
         """Moto's own ``_server_entry`` with the application wrapped by ``scope.serving``."""
-        app = serving(DomainDispatcherApplication(create_backend_app))
+        app = serving(answers.in_request_protocol(DomainDispatcherApplication(create_backend_app)))
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever(poll_interval=_STOP_POLL_SECONDS)

@@ -18,7 +18,7 @@
   botocore's ``endpoints.json`` and EC2's service model again: about 0.8 s of CPU in
   every process that starts a moto server. While the layer imports moto
   (``sessions_share_one_loader``), new botocore sessions take the process's shared
-  loader (``target.shared_loader``), so each file is parsed once. That loader is the
+  loader (``loader.shared_loader``), so each file is parsed once. That loader is the
   one the clients of a single session already share; the import returns the same regions.
 - ``template-yaml``: moto parses a template body with PyYAML's pure-Python
   ``yaml.Loader`` several times per change set (about 6 ms each for this project's
@@ -43,7 +43,7 @@ from moto import backends
 from moto.core.base_backend import BackendDict
 from moto.kms import models
 
-from ...aws.target import shared_loader
+from .loader import shared_loader
 from .scope import patch
 
 
