@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import botocore.session as botocore_session_module
 import pytest
 import yaml
 from botocore.client import BaseClient
@@ -148,29 +147,6 @@ def test_cost_service_list_is_read_once_and_names_the_same_services(endpoint: En
     listing = backends.list_of_moto_modules()  # outside a served request: moto's own generator, unchanged
     assert not isinstance(listing, frozenset)
     assert costs._service_modules(backends.list_of_moto_modules.fidelity_original) == set(listing)
-
-
-def test_cost_region_list_sessions_share_one_loader_only_inside_and_list_the_same_regions() -> None:
-    """Inside ``sessions_share_one_loader`` new sessions share a loader (each file parsed once);
-    outside, each has its own again; the regions moto lists are the same either way."""
-    import botocore.session
-    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
-
-    from src.database.moto_fidelity.costs import sessions_share_one_loader
-
-    def regions() -> list[str]:
-        return boto3.Session().get_available_regions("ec2")
-
-    def loader() -> object:
-        return botocore.session.Session().get_component("data_loader")
-
-    with sessions_share_one_loader():
-        shared, again = loader(), loader()
-        inside = regions()
-    assert shared is again
-    assert loader() is not loader()
-    assert inside == regions()
-    assert set(inside) <= {region.name for region in RegionsAndZonesBackend.regions}
 
 
 def test_cost_template_yaml_gives_yaml_loaders_documents_and_errors_inside_a_served_request(
@@ -646,7 +622,6 @@ PINS: list[tuple[str, Any, str, tuple[str, ...] | None]] = [
     ("kms-key-pair", kms_models, "generate_private_key", ("key_spec",)),
     ("service-list", backends, "list_of_moto_modules", ()),
     ("backend-lookup", BackendDict, "_create_account_specific_backend", ("self", "account_id")),
-    ("region-list", botocore_session_module, "create_loader", ("search_path_string",)),
     ("template-yaml", yaml, "load", ("stream", "Loader")),
     ("request-parse", parse.JSONParser, "_parse_json_body", ("self", "raw_body", "shape")),
     ("item-size", Item, "__init__", ("self", "hash_key", "range_key", "attrs")),

@@ -2,24 +2,16 @@
 
 - ``kms-key-pair``: moto's ``Key`` generates a 2,048-bit RSA private key for every
   key, symmetric ones included (AWS's symmetric keys have no key pair at all). A
-  table created with SSE gets DynamoDB's default ``aws/dynamodb`` key, so after
-  each reset of the server every first table cost about 0.1 s of CPU for a key pair
-  nobody uses. The pair is now made on first use (sign, verify, public key), with
-  the same answers as before.
+  table created with SSE gets DynamoDB's default ``aws/dynamodb`` key, so every
+  first table after a reset of the server waits for a key pair nobody uses. The
+  pair is made on first use (sign, verify, public key) instead, with the same answers.
 - ``service-list``: to route each request, moto's dispatcher lists its own package
-  directory and checks every entry (about 150 ``stat`` calls, a few milliseconds,
-  under a lock every request waits for). The list is read once per process.
+  directory and checks every entry (a ``stat`` call each, under a lock every request
+  waits for). The package does not change while the process runs, so the list is read once.
 - ``backend-lookup``: every lookup of a service's backend (several per request)
   checks, under a global lock, whether the backend dict is registered by comparing
-  it for equality with every registered dict (~150, compared item by item). Once the
+  it for equality with every registered dict, item by item. Once the
   account exists and the dict is registered (checked by identity), the lookup skips that.
-- ``region-list``: importing ``moto.ec2`` (which moto's CloudFormation imports) lists
-  EC2's regions through three fresh ``boto3.Session()`` objects, and each parses
-  botocore's ``endpoints.json`` and EC2's service model again: about 0.8 s of CPU in
-  every process that starts a moto server. While the layer imports moto
-  (``sessions_share_one_loader``), new botocore sessions take the process's shared
-  loader (``target.shared_loader``), so each file is parsed once. That loader is the
-  one the clients of a single session already share; the import returns the same regions.
 - ``template-yaml``: moto parses a template body with PyYAML's pure-Python
   ``yaml.Loader`` several times per change set (about 6 ms each for this project's
   template; 30 create-execute-delete cycles cost the server 1.1 s of CPU with this
@@ -31,19 +23,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
-import botocore.session
 import yaml
 from moto import backends
 from moto.core.base_backend import BackendDict
 from moto.kms import models
 
-from ..target import shared_loader
 from .scope import patch
 
 
@@ -54,17 +43,6 @@ def install() -> None:
     patch(BackendDict, "_create_account_specific_backend", "backend-lookup", _create_unless_there)
     if yaml.__with_libyaml__:
         patch(yaml, "load", "template-yaml", _parsed_by_libyaml)
-
-
-@contextlib.contextmanager
-def sessions_share_one_loader() -> Iterator[None]:
-    """While inside, every new botocore session uses the process's shared data loader."""
-    original = botocore.session.create_loader
-    botocore.session.create_loader = shared_loader
-    try:
-        yield
-    finally:
-        botocore.session.create_loader = original
 
 
 class DeferredPrivateKey:
