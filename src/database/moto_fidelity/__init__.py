@@ -63,9 +63,6 @@ GAPS: dict[str, str] = {
     "item-size": "items are sized once by DynamoDB's rule, refused above its 409,600 bytes (moto: 405,000)",
     # costs, not gaps: work moto's server does that changes no answer
     "kms-key-pair": "a KMS key makes its RSA key pair on first use (sign, verify, public key), not at create",
-    "service-list": "moto's service modules are listed once per process, not at every request",
-    "backend-lookup": "a backend lookup of a known account skips moto's registration check",
-    "template-yaml": "moto parses templates with libyaml's parser and yaml.Loader's constructors",
     "request-parse": "moto parses JSON requests with plans compiled once per shape, not by walking the shape",
     "response-serialize": "moto serializes DynamoDB items with plans compiled once per shape, not by walking the shape",
     "query-partition": "a Query on the partition key alone reads that partition, not the sorted table, uncopied",
