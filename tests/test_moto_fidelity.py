@@ -17,12 +17,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import botocore.session as botocore_session_module
 import pytest
-import yaml
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
-from moto import backends, mock_aws
+from moto import mock_aws
 from moto.cloudformation import parsing
 from moto.cloudformation.models import (
     Change,
@@ -33,7 +31,6 @@ from moto.cloudformation.models import (
 )
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core import parse, serialize
-from moto.core.base_backend import BackendDict
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
@@ -145,94 +142,6 @@ def test_gap_kms_key_pair_is_made_on_first_use_and_still_signs(endpoint: Endpoin
     assert backend.keys[signing].private_key.made is True
 
 
-def test_cost_service_list_is_read_once_and_names_the_same_services(endpoint: Endpoint) -> None:
-    """Requests still reach their service; moto's directory listing is read once, not per request."""
-    from src.database.emulator.fidelity import costs
-
-    assert endpoint.ddb.list_tables()["TableNames"] == [] and endpoint.cf.list_stacks()["StackSummaries"] == []
-    assert costs._service_modules.cache_info().currsize == 1
-    listing = backends.list_of_moto_modules()  # outside a served request: moto's own generator, unchanged
-    assert not isinstance(listing, frozenset)
-    assert costs._service_modules(backends.list_of_moto_modules.fidelity_original) == set(listing)
-
-
-def test_cost_region_list_sessions_share_one_loader_only_inside_and_list_the_same_regions() -> None:
-    """Inside ``sessions_share_one_loader`` new sessions share a loader (each file parsed once);
-    outside, each has its own again; the regions moto lists are the same either way."""
-    import botocore.session
-    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
-
-    from src.database.emulator.fidelity.costs import sessions_share_one_loader
-
-    def regions() -> list[str]:
-        return boto3.Session().get_available_regions("ec2")
-
-    def loader() -> object:
-        return botocore.session.Session().get_component("data_loader")
-
-    with sessions_share_one_loader():
-        shared, again = loader(), loader()
-        inside = regions()
-    assert shared is again
-    assert loader() is not loader()
-    assert inside == regions()
-    assert set(inside) <= {region.name for region in RegionsAndZonesBackend.regions}
-
-
-def test_cost_template_yaml_gives_yaml_loaders_documents_and_errors_inside_a_served_request(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """moto still parses templates with ``yaml.Loader`` (else the patch would be inert); inside a
-    served request libyaml parses them, with the same documents and the same error types."""
-    import yaml
-    from moto.cloudformation import models, responses
-    from moto.cloudformation.utils import yaml_tag_constructor
-
-    from src.database.emulator.fidelity import costs, install
-
-    install()  # what a project server does when it starts; idempotent
-    for module in (models, responses):
-        assert "Loader=yaml.Loader)" in inspect.getsource(module)
-    yaml.add_multi_constructor("", yaml_tag_constructor)  # what moto does before each parse
-    tagged = ("Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n"
-              "      TableName: !Sub '${AWS::StackName}-t'\n      A: !GetAtt [T, Arn]\n      B: !Ref T\n"
-              "      C: !Join ['-', [a, !Select [0, !Split [',', 'x,y']]]]\n      D: 2024-05-01\n      E: yes\n")
-    bodies = [BODY, tagged, '{"Resources": {"T": {"Type": "X", "Properties": {"N": 1.5}}}}', "a: [1, 2\n", "a: b: c\n"]
-
-    def plain(value: Any) -> Any:
-        """``value`` with YAML nodes (moto's tag constructor leaves some in) as comparable tuples."""
-        if isinstance(value, yaml.Node):
-            return type(value).__name__, value.tag, plain(value.value)
-        if isinstance(value, dict):
-            return {key: plain(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [plain(item) for item in value]
-        return value
-
-    def parse(body: str) -> Any:
-        try:
-            return plain(yaml.load(body, Loader=yaml.Loader))
-        except yaml.YAMLError as error:
-            return type(error)
-
-    libyaml = []
-    made = costs.LibyamlLoader.__init__
-
-    def counted(loader: Any, stream: Any) -> None:
-        libyaml.append(stream)
-        made(loader, stream)
-
-    monkeypatch.setattr(costs.LibyamlLoader, "__init__", counted)
-    outside = [parse(body) for body in bodies]
-    assert libyaml == []
-    with inside_a_served_request():
-        inside = [parse(body) for body in bodies]
-    assert libyaml == bodies
-    assert inside == outside
-    assert inside[1]["Resources"]["T"]["Properties"]["TableName"] == {"Fn::Sub": "${AWS::StackName}-t"}
-    assert [type(document) for document in inside[3:]] == [type, type]  # both bodies refused, as by yaml.Loader
-
-
 def test_gap_item_size_sizes_items_by_dynamodbs_rule_and_limit_inside_a_served_request() -> None:
     """Inside a served request an item is sized once by DynamoDB's documented count and refused above
     409,600 bytes; the item built is moto's own. Outside, moto keeps its own count and 405,000 bytes."""
@@ -318,20 +227,6 @@ def test_cost_request_parse_gives_motos_parse_of_every_operation_inside_a_served
     ordered = parse.JSONParser(broken.operation_model, map_type=collections.OrderedDict)
     with inside_a_served_request():  # a parser configured otherwise than moto's responses configure theirs: moto's
         assert type(ordered._parse_json_body(json.dumps(sample_body(shape)).encode(), shape)) is collections.OrderedDict
-
-
-def test_cost_backend_lookup_still_creates_and_registers_new_accounts() -> None:
-    """Inside a served request a new account's backend is still created and registered (so a reset reaches it)."""
-    from moto.dynamodb.models import dynamodb_backends
-
-    try:
-        with inside_a_served_request():
-            backend = dynamodb_backends["111122223333"]["us-east-1"]
-            assert "111122223333" in dynamodb_backends
-            assert any(known is dynamodb_backends for known in BackendDict._instances)
-            assert dynamodb_backends["111122223333"]["us-east-1"] is backend  # the known account: the same backend
-    finally:
-        del dynamodb_backends["111122223333"]
 
 
 def test_gap_pitr_template_recovery_is_applied(endpoint: Endpoint) -> None:
@@ -650,10 +545,6 @@ PINS: list[tuple[str, Any, str, tuple[str, ...] | None]] = [
     ("import", parsing.ResourceMap, "load_conditions", ("self",)),
     ("import", Stack, "parse_template", ("template",)),
     ("kms-key-pair", kms_models, "generate_private_key", ("key_spec",)),
-    ("service-list", backends, "list_of_moto_modules", ()),
-    ("backend-lookup", BackendDict, "_create_account_specific_backend", ("self", "account_id")),
-    ("region-list", botocore_session_module, "create_loader", ("search_path_string",)),
-    ("template-yaml", yaml, "load", ("stream", "Loader")),
     ("request-parse", parse.JSONParser, "_parse_json_body", ("self", "raw_body", "shape")),
     ("item-size", Item, "__init__", ("self", "hash_key", "range_key", "attrs")),
     ("response-serialize", serialize.BaseJSONSerializer, "_serialize_type_structure", ("self", "serialized", "value", "shape", "key")),

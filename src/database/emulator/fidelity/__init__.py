@@ -5,7 +5,8 @@ used by ``local_endpoint.EmbeddedEndpoint``): each patch dispatches on
 ``scope.active()``, true only while such a server handles a request, so an
 application's own ``mock_aws`` tests in the same process keep moto's stock
 behaviour. Each gap is named (``GAPS``) and lives in one module (``costs`` and
-``json_requests``, ``json_responses`` hold patches that change no answer, only moto's CPU time); removing a gap
+``json_requests``, ``json_responses``, ``queries`` hold speed patches that change no answer, each kept for
+a margin on a command a user runs, recorded in ``tests/benchmarks/RESULTS.md``); removing a gap
 when moto fixes it upstream means deleting its ``patch(...)`` line and its code.
 ``tests/test_moto_fidelity.py`` pins the moto internals every gap relies on.
 """
@@ -14,33 +15,30 @@ from __future__ import annotations
 
 import threading
 
-from .costs import sessions_share_one_loader
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from moto.server import (
+    ThreadedMotoServer,  # the public path (moto.server), as moto documents it
+)
+from werkzeug.serving import make_server
 
-with sessions_share_one_loader():  # the cost "region-list": moto.ec2 builds sessions at import
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
-    from moto.server import (
-        ThreadedMotoServer,  # the public path (moto.server), as moto documents it
-    )
-    from werkzeug.serving import make_server
-
-    from . import (
-        answers,
-        change_sets,
-        costs,
-        drift,
-        execution,
-        imports,
-        item_size,
-        json_requests,
-        json_responses,
-        queries,
-        tables,
-    )
-    from .scope import active, serving
+from . import (
+    answers,
+    change_sets,
+    costs,
+    drift,
+    execution,
+    imports,
+    item_size,
+    json_requests,
+    json_responses,
+    queries,
+    tables,
+)
+from .scope import active, serving
 
 __all__ = ["GAPS", "FidelityMotoServer", "active", "install"]
 
@@ -66,21 +64,17 @@ GAPS: dict[str, str] = {
     "query-errors": "an error answered to a CloudFormation (query-protocol) call is XML, not DynamoDB's JSON",
     "item-size": "items are sized once by DynamoDB's rule, refused above its 409,600 bytes (moto: 405,000)",
     # costs, not gaps: work moto's server does that changes no answer
-    "kms-key-pair": "a KMS key makes its key pair on first use, not at create (~0.1 s per SSE table)",
-    "service-list": "moto's service modules are listed once, not at every request (~150 stat calls each)",
-    "backend-lookup": "a backend lookup of a known account skips moto's registration check (~150 dict compares)",
-    "region-list": "moto's import lists EC2 regions with sessions sharing one data loader (~0.8 s per process)",
-    "template-yaml": "moto parses templates with libyaml and yaml.Loader's constructors (~5 ms less per parse)",
-    "request-parse": "moto parses JSON requests with plans compiled per shape (a 25-item batch: 0.8 ms, not 3.3)",
-    "response-serialize": "moto serializes DynamoDB items with plans compiled per shape (3,000 items: ~0.2 s, not 4)",
+    "kms-key-pair": "a KMS key makes its RSA key pair on first use (sign, verify, public key), not at create",
+    "request-parse": "moto parses JSON requests with plans compiled once per shape, not by walking the shape",
+    "response-serialize": "moto serializes DynamoDB items with plans compiled once per shape, not by walking the shape",
     "query-partition": "a Query on the partition key alone reads that partition, not the sorted table, uncopied",
 }
 
 _installed = threading.Lock()
 
-# How often the serving loop looks for a stop request. socketserver's default (0.5 s) made
-# every stop wait 0.45 s, at the end of each command on the embedded endpoint; 0.05 s costs
-# about 0.3 % of a core while `serve` idles.
+# How often the serving loop looks for a stop request: every command on the embedded endpoint
+# ends by stopping it and waits for that poll, and socketserver's default (0.5 s) is a wait a
+# user sees; a shorter poll costs an idle `serve` little CPU.
 _STOP_POLL_SECONDS = 0.05
 
 

@@ -1,70 +1,26 @@
-"""Costs of moto's, not gaps: work its server does that answers nothing.
+"""The cost ``kms-key-pair``: work moto's server does that answers nothing.
 
-- ``kms-key-pair``: moto's ``Key`` generates a 2,048-bit RSA private key for every
-  key, symmetric ones included (AWS's symmetric keys have no key pair at all). A
-  table created with SSE gets DynamoDB's default ``aws/dynamodb`` key, so after
-  each reset of the server every first table cost about 0.1 s of CPU for a key pair
-  nobody uses. The pair is now made on first use (sign, verify, public key), with
-  the same answers as before.
-- ``service-list``: to route each request, moto's dispatcher lists its own package
-  directory and checks every entry (about 150 ``stat`` calls, a few milliseconds,
-  under a lock every request waits for). The list is read once per process.
-- ``backend-lookup``: every lookup of a service's backend (several per request)
-  checks, under a global lock, whether the backend dict is registered by comparing
-  it for equality with every registered dict (~150, compared item by item). Once the
-  account exists and the dict is registered (checked by identity), the lookup skips that.
-- ``region-list``: importing ``moto.ec2`` (which moto's CloudFormation imports) lists
-  EC2's regions through three fresh ``boto3.Session()`` objects, and each parses
-  botocore's ``endpoints.json`` and EC2's service model again: about 0.8 s of CPU in
-  every process that starts a moto server. While the layer imports moto
-  (``sessions_share_one_loader``), new botocore sessions take the process's shared
-  loader (``loader.shared_loader``), so each file is parsed once. That loader is the
-  one the clients of a single session already share; the import returns the same regions.
-- ``template-yaml``: moto parses a template body with PyYAML's pure-Python
-  ``yaml.Loader`` several times per change set (about 6 ms each for this project's
-  template; 30 create-execute-delete cycles cost the server 1.1 s of CPU with this
-  patch and 1.35-1.45 s without). Inside a served request that parse uses libyaml's
-  parser (``LibyamlLoader``) with ``yaml.Loader``'s own constructors and resolvers,
-  moto's tag constructor included, so the document is the same (0.6 ms). Without
-  libyaml in PyYAML the patch is not installed.
+moto's ``Key`` generates a 2,048-bit RSA private key for every key, symmetric ones
+included (AWS's symmetric keys have no key pair at all). A table created with SSE
+gets DynamoDB's default ``aws/dynamodb`` key, so every first table after a reset of
+the server waits for a key pair nobody uses. Inside a served request the pair is
+made on first use (sign, verify, public key) instead, with the same answers.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import botocore.session
-import yaml
-from moto import backends
-from moto.core.base_backend import BackendDict
 from moto.kms import models
 
-from .loader import shared_loader
 from .scope import patch
 
 
 def install() -> None:
-    """Patch moto's key creation, service listing, backend lookup and YAML parsing (module docstring)."""
+    """Defer moto's key-pair generation to first use (inside served requests)."""
     patch(models, "generate_private_key", "kms-key-pair", _deferred)
-    patch(backends, "list_of_moto_modules", "service-list", _service_modules)
-    patch(BackendDict, "_create_account_specific_backend", "backend-lookup", _create_unless_there)
-    if yaml.__with_libyaml__:
-        patch(yaml, "load", "template-yaml", _parsed_by_libyaml)
-
-
-@contextlib.contextmanager
-def sessions_share_one_loader() -> Iterator[None]:
-    """While inside, every new botocore session uses the process's shared data loader."""
-    original = botocore.session.create_loader
-    botocore.session.create_loader = shared_loader
-    try:
-        yield
-    finally:
-        botocore.session.create_loader = original
 
 
 class DeferredPrivateKey:
@@ -89,41 +45,3 @@ class DeferredPrivateKey:
 
 def _deferred(original: Callable[[str], Any], key_spec: str) -> DeferredPrivateKey:
     return DeferredPrivateKey(lambda: original(key_spec))
-
-
-@functools.cache
-def _service_modules(original: Callable[[], Iterable[str]]) -> frozenset[str]:
-    """The service modules of moto's package (which does not change while the process runs)."""
-    return frozenset(original())
-
-
-Lookup = Callable[[Any, str], None]
-
-
-def _create_unless_there(original: Lookup, backend: BackendDict[Any], account_id: str) -> None:
-    registered: list[Any] = BackendDict._instances  # type: ignore[misc]
-    if account_id in backend and any(known is backend for known in registered):
-        return
-    original(backend, account_id)
-
-
-_LIBYAML: Any = getattr(yaml, "CLoader", yaml.Loader)  # CLoader exists only when PyYAML has libyaml
-
-
-class LibyamlLoader(_LIBYAML):  # type: ignore[misc]
-    """libyaml's parser with ``yaml.Loader``'s constructors and resolvers as they are now.
-
-    ``yaml.Loader`` and ``yaml.CLoader`` share their ``Constructor`` and ``Resolver``
-    classes; only the parser differs. A constructor registered on ``yaml.Loader``
-    alone (moto's tag constructor) is used here too. (Without libyaml this is a plain
-    ``yaml.Loader``, and ``install`` does not use it.)
-    """
-
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        for table in ("yaml_constructors", "yaml_multi_constructors", "yaml_implicit_resolvers", "yaml_path_resolvers"):
-            setattr(self, table, getattr(yaml.Loader, table))
-
-
-def _parsed_by_libyaml(original: Callable[..., Any], stream: Any, Loader: Any = None) -> Any:  # noqa: N803
-    return original(stream, LibyamlLoader if Loader is yaml.Loader else Loader)

@@ -2,8 +2,8 @@
 
 - ``resource-events``: each resource gets ``*_IN_PROGRESS`` / ``*_COMPLETE`` /
   ``*_FAILED`` events, as CloudFormation emits them (moto: stack events only).
-- ``rollback``: a resource that cannot be created or updated no longer answers
-  HTTP 500 and leaves the stack ``*_IN_PROGRESS``: the failure is recorded with its
+- ``rollback``: a resource that cannot be created or updated does not answer
+  HTTP 500 and leave the stack ``*_IN_PROGRESS`` (moto's way): the failure is recorded with its
   reason, the operation rolls back (resources created by it are deleted unless
   retained; an update restores the table's previous properties) and the stack ends
   ``ROLLBACK_COMPLETE`` / ``UPDATE_ROLLBACK_COMPLETE`` / ``IMPORT_ROLLBACK_COMPLETE``.

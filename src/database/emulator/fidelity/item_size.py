@@ -13,8 +13,7 @@ moto counts its own way and stops at 405,000 bytes (``moto/dynamodb/models/dynam
 no overhead; its comment says the real limit lies "between 409 and 410KB"), so the
 embedded endpoint refused items of 405-409.6 KB that DynamoDB and the package accept. It
 also sums the sizes of all attributes already there at every assignment, so building an
-item of n attributes sized them n(n+1)/2 times (a tenth of the server's CPU in a 25-item
-``BatchWriteItem`` of this project's items).
+item of n attributes sized them n(n+1)/2 times.
 
 Inside a served request, ``Item.__init__`` (every put: ``PutItem``, ``BatchWriteItem``)
 sizes the item once with the package's own ``attributes.item_size`` (the documented

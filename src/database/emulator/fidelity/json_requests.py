@@ -4,8 +4,8 @@ For every request of a JSON-protocol service (DynamoDB among them) moto's
 ``JSONParser`` walks the decoded body along the operation's input shape: structures
 keep their known, non-null members; blobs are base64-decoded, timestamps parsed,
 numbers converted; maps and lists are walked item by item. It finds each step's
-handler by name (``getattr(self, f"_parse_{type}")``) at every node, about a fifth
-of the server's CPU for a 25-item ``BatchWriteItem``.
+handler by name (``getattr(self, f"_parse_{type}")``) at every node, a large share
+of the server's work for a ``BatchWriteItem`` of many attributes.
 
 ``parse_json_body`` gives the same result from closures built once per shape (a
 structure's members, a list's member, a map's key and value), looked up by the

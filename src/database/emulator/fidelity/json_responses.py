@@ -3,10 +3,9 @@
 moto serializes every answer by walking the operation's output shape; at each member
 of each structure its attribute picker tries several spellings of the member's name
 (``S``, ``s``, ...) through a chain of alias providers. An item is a map of
-``AttributeValue`` structures of ten members each, so a ``Query`` page of 3,000 small
-items cost about 240,000 member look-ups: 4-5 s of the server's CPU, 90 % of the
-request, which made a 3,000-item ``day()`` on ``serve`` pass the package's default read
-timeout while the items themselves were found in a fraction of a second.
+``AttributeValue`` structures of ten members each, so a ``Query`` page costs tens of
+look-ups per attribute of every item: enough that a large ``day()`` on ``serve`` would
+pass the package's default read timeout (``tests/test_large_day.py``).
 
 Inside a served request, DynamoDB's attribute values, items and item lists
 (``AttributeValue``, ``AttributeMap``, ``ItemList``) given as plain dicts and lists

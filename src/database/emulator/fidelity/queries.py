@@ -3,8 +3,9 @@
 For every page of a ``Query`` moto's ``Table.query`` lists every item of the table and
 sorts them all (every partition, by hash and range key), keeps those of the partition,
 sorts them again, walks past the earlier pages item by item, sizes each item twice and
-deep-copies the page. A page of a 3,000-item day cost about 0.5 s of the server's
-CPU, growing with the table, and a day is read in pages.
+deep-copies the page: work that grows with the whole table at every page, and a
+day is read in pages (``tests/test_large_day.py`` reads a large one within the default
+read timeout).
 
 Inside a served request, a ``Query`` of a table with a sort key whose only condition is
 the partition key (no index, sort-key condition, filter or projection: what
