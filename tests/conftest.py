@@ -5,8 +5,7 @@ developer's shell, so nothing can reach real AWS by accident.
 
 moto, boto3 and the package are imported by the fixtures that need them, not here: under
 pytest-xdist the controller loads this file too, before it starts any worker, and runs no
-test. Importing moto's CloudFormation there cost the run 3-5 s of one busy core before
-the first worker existed.
+test, so importing moto's CloudFormation there would only delay the first worker.
 """
 
 from __future__ import annotations
@@ -44,13 +43,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked ``long`` first; those marked ``waiting`` spread evenly through the rest.
 
-    A ``long`` test takes 5-10 s (a fresh interpreter, a serve session, a default
-    timeout). Started late, one of them was the run's last test, with the other workers
-    done and a core idle for up to 8 s; first in the list, they go to the first worker's
-    share at the start, and the other workers take over its queue's tail as they run out.
-    A ``waiting`` test waits seconds on timeouts or back-off with its worker idle. In their
-    files' place they came last, and the run ended with cores idle; spread out, every xdist
-    worker's share holds a few, and the other workers keep the cores busy while one waits.
+    A ``long`` test (a fresh interpreter, a serve session, a default timeout) started late
+    would be the run's last, with the other workers done and a core idle; first in the
+    list, they go to the first worker's share at the start, and the other workers take over
+    its queue's tail as they run out. A ``waiting`` test waits on timeouts or back-off with
+    its worker idle; in their files' place they would come last and end the run with cores
+    idle, while spread out every xdist worker's share holds a few, and the other workers
+    keep the cores busy while one waits.
     """
     long = [item for item in items if item.get_closest_marker("long") is not None]
     rest = [item for item in items if item.get_closest_marker("long") is None]
@@ -108,7 +107,7 @@ def local_target(moto_server: UntracedEndpoint) -> Target:
     """A ``Target`` at the worker's moto server, reset so each test starts from an empty account.
 
     Its read timeout is longer than the package's default (3 s, sized for DynamoDB):
-    moto answers a 1,000-item query in seconds on a loaded 2-core test machine.
+    moto is much slower than DynamoDB on a large query, above all on a loaded test machine.
     """
     from src.database.aws.target import Target
     from src.database.settings import ClientSettings

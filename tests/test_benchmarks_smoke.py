@@ -7,7 +7,8 @@ speed: timings depend on the machine and its load. The deploy rows need an AWS C
 The slow-stack deploy row is not run whole here (the AWS CLI's side waits 30 s by
 design): its proxy is tested on its own with a fake clock, and the project's side
 once with a 1-second stack. Marked ``benchmark``: the benchmark tox env runs them
-before the benchmarks, the test env leaves them out (they are 35 s of a serial run).
+before the benchmarks; the test env leaves them out, since they measure nothing the
+test command needs.
 """
 
 from __future__ import annotations

@@ -500,7 +500,7 @@ def test_a_ready_client_refuses_arguments_it_would_ignore(
 
 @pytest.mark.parametrize(("kwargs", "named"), [({"region": "eu-west-1"}, "region"), ({"profile": "p"}, "profile")])
 def test_a_session_refuses_the_region_and_profile_it_would_ignore(kwargs: dict[str, Any], named: str) -> None:
-    """Issue 7: region='eu-west-1' with a us-east-1 session used to show eu-west-1 and call us-east-1."""
+    """Issue 7: a region or profile given with a session is refused: the session's own would be used."""
     with pytest.raises(ConfigurationError, match=f"Given a ready session, DynamoDBClient cannot apply {named}"):
         DynamoDBClient("dev", session=boto3.Session(region_name="us-east-1"), **kwargs)
 

@@ -1,9 +1,9 @@
 """A day of 10,000 items reads back with default settings on the embedded endpoint and on ``serve``.
 
-moto's ``Query`` sorted the whole table and serialized items member by member on every
-page (the fidelity layer's costs ``query-partition`` and ``response-serialize``), so a
-3,000-item day on ``serve`` passed the default read timeout (3 s). These tests use the
-package's default ``ClientSettings``, as a user's client would.
+Plain moto's ``Query`` sorts the whole table and serializes items member by member on every
+page, so a large day would pass the default read timeout; the fidelity layer's costs
+``query-partition`` and ``response-serialize`` keep each page's work to the partition. These
+tests use the package's default ``ClientSettings``, as a user's client would.
 """
 
 from __future__ import annotations

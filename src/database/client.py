@@ -7,8 +7,8 @@ Roles:
   table once, then calls ``call_aws`` (logs, and the package's own errors, chained);
   ``send`` is the same for requests the package built itself (``DigestStore``);
 - parameter validation: a client built here skips botocore's (as PynamoDB's does):
-  the store's requests are made of validated items, and on a 25-item
-  ``BatchWriteItem`` that walk is a quarter of the client's CPU. ``call`` still
+  the store's requests are made of items it has validated already, so botocore's walk
+  over every attribute of every request would repeat those checks. ``call`` still
   validates a caller's parameters with botocore's validator; an injected client
   validates as its own configuration says, so ``call`` leaves them to it;
 - the constructor refuses arguments it would ignore (a ready client or session

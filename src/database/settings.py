@@ -13,7 +13,7 @@ The defaults are sized so that an endpoint that accepts the connection and never
 answers (or trickles its answer: the read timeout bounds each whole answer, see
 ``answer_limit``) gives a clear error within 15 s: DynamoDB answers in milliseconds, so a 3 s
 read timeout is generous, and standard mode's 3 attempts make the worst case
-3 x 3 s plus at most 1 + 2 s of backoff, about 12 s (measured: see tests/test_fault_injection.py).
+3 x 3 s plus at most 1 + 2 s of backoff, about 12 s (tests/test_fault_injection.py holds it to that).
 """
 
 from __future__ import annotations

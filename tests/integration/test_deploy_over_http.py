@@ -6,9 +6,9 @@ SIGTERM.
 The commands run in-process through ``cli.main`` (what ``python -m src.database`` calls
 with ``sys.exit``; ``tests/test_cli.py`` runs that entry point once as a subprocess), with
 placeholder credentials and no AWS_*/VIBEDIGEST_* variable of the calling shell, so nothing
-can reach real AWS. A subprocess per command cost about 6 s of CPU (a fresh interpreter
-importing boto3, moto and cfn-lint); in-process it is under 1 s. ``serve`` stays a real
-process: its state between commands and its exit on a signal are what is tested.
+can reach real AWS. In-process, the commands share the imports of boto3, moto and cfn-lint
+that a fresh interpreter per command would repeat. ``serve`` stays a real process: its state
+between commands and its exit on a signal are what is tested.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def test_serve_keeps_state_between_commands_and_stops_on_sigint(served: Served, 
     cloudformation = boto3.client("cloudformation", endpoint_url=served.url, region_name="us-east-1",
                                   aws_access_key_id="testing", aws_secret_access_key="testing")
     with pytest.raises(ClientError, match=r"As part of the import operation, you cannot modify or add \[Tags\]"):
-        cloudformation.create_change_set(  # what the deploy used to send (issue 19): serve refuses it as AWS does
+        cloudformation.create_change_set(  # an IMPORT with stack tags: serve refuses it as AWS does (issue 19)
             StackName="vibedigest-dev", ChangeSetName="tagged", ChangeSetType="IMPORT",
             TemplateBody=import_template(load_template(), "DigestTable"),
             Parameters=[{"ParameterKey": "Environment", "ParameterValue": "dev"}],

@@ -68,8 +68,9 @@ def expected_for(environment: str) -> ExpectedTable:
 def service_client(target: Target, service: str) -> BaseClient:
     """A low-level client for ``service`` on ``target``, built once per target and reused.
 
-    Building a boto3 session and client costs about 0.1 s; ``Target`` is a frozen
-    value, so equal targets (the same endpoint) share their clients.
+    Building a boto3 session and client loads botocore's service model each time, so steps
+    reuse one; ``Target`` is a frozen value, so equal targets (the same endpoint) share
+    their clients.
     """
     return target.client(service)
 

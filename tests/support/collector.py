@@ -1,10 +1,8 @@
 """The garbage collector in the test processes: fewer full collections, none at exit.
 
 A pytest-xdist worker holds moto, cfn-lint, botocore's models and the suite's modules:
-about a million objects, which every full (oldest-generation) collection walks. With
-Python's default thresholds a worker ran 11-19 of them, 0.3-0.8 s each, and the workers
-spent 31 s of the run's CPU in the collector (measured with ``gc.callbacks``; 9 s with
-what follows). Here:
+about a million objects, which every full (oldest-generation) collection walks, while
+almost none of them ever becomes garbage. So here:
 
 - ``freeze_loaded_objects`` (after collection, and once the worker's moto server has
   started) moves what the imports and the server's warm-up built to the permanent
@@ -12,9 +10,8 @@ what follows). Here:
 - ``collect_oldest_less_often`` lets ten times more young collections pass between two
   full ones (the third threshold); young cycles are still collected as often as before;
 - ``freeze_objects_at_exit``: the interpreter's teardown skips its last collections over
-  the whole heap (1-2 s per process). atexit handlers (coverage's data file among them)
-  still run, and the OS frees the memory. The command-line tool does the same after its
-  command (``src/database/__main__.py``).
+  the whole heap, which the OS frees anyway. atexit handlers (coverage's data file among
+  them) still run.
 
 Only the test processes do this: the package itself never changes the collector's
 settings of the application that imports it.

@@ -73,7 +73,7 @@ def unmeasured(environment: Mapping[str, str] | None = None) -> dict[str, str]:
 
     For children that check a fresh interpreter's own state (what it imports, what a
     process-wide setting does): their code paths are measured in-process by other tests,
-    and coverage's tracer costs such a child 1-5 s of CPU importing boto3, moto or cfn-lint.
+    and tracing such a child's imports of boto3, moto or cfn-lint would only slow it.
     """
     return {k: v for k, v in (os.environ if environment is None else environment).items()
             if k not in ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")}

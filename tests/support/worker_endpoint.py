@@ -29,10 +29,9 @@ class UntracedEndpoint(EmbeddedEndpoint):
     """The embedded endpoint, in this process, serving its requests outside coverage's tracer.
 
     A test worker's moto server: in-process, it costs no interpreter start-up (moto and
-    the fidelity layer are imported already; a ``serve`` process spends 2-3 s of CPU
-    importing them), and untraced its requests run at full speed (on Python 3.11 the
-    tracer slows every line of a traced thread about 1.7x, and the server's work is
-    moto's). The fidelity layer's code is measured where tests run it traced
+    the fidelity layer are imported already, where a ``serve`` process would import them
+    again), and untraced its requests are not slowed by the tracer, which would mostly
+    trace moto's own code. The fidelity layer's code is measured where tests run it traced
     (``tests/test_moto_fidelity.py``, the commands' own embedded endpoints).
     """
 

@@ -163,7 +163,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     template = lint_template(args)
     with open_target(args) as (target, emulator):
         result = deploy_and_verify(args, template, target, emulator)
-        # the data layer (and boto3's type serializer with it, ~50 ms) is loaded by the one command that uses it
+        # the data layer (and boto3's type serializer with it) is loaded by the one command that uses it,
+        # so the other commands do not start up paying for it
         from ..data.sample import sample_digest
         from ..data.store import DigestStore
 

@@ -3,7 +3,7 @@
 It serves DynamoDB and CloudFormation over real HTTP with no AWS account and no
 Docker. State lives in this process and vanishes when it stops. The server runs
 with the fidelity layer (``moto_fidelity``), which closes the gaps between moto and
-AWS that this project's template and lifecycle touch; the README lists what is left.
+AWS that this project's template and lifecycle touch; docs/emulators.md lists what is left.
 """
 
 from __future__ import annotations

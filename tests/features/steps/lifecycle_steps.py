@@ -2,7 +2,7 @@
 
 Every step works on ``context.target`` (the endpoint under test) through
 ``StackDeployer`` and plain boto3 clients, built once per target (``service_client``:
-a new session and client per step cost more than the deploys themselves). Nothing
+building a session and client for every step would outweigh the deploys themselves). Nothing
 assumes the endpoint was reset: each Given brings the world to the state it names
 (deleting a stack or table left by an earlier scenario first).
 """
